@@ -1,0 +1,15 @@
+//! rulec: a compiler and runtime for helpdesk automation rules.
+//!
+//! Data flows one way: [`syntax`] → [`check`] → [`plan`] → [`vm`] → [`runtime`];
+//! [`cli`] sits on top. See `ARCHITECTURE.md`.
+
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod plan;
+pub mod runtime;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+pub mod vm;

@@ -1,0 +1,1 @@
+//! Lowering a checked program to a flat, serialisable plan.

@@ -1,0 +1,1 @@
+//! The async runtime: delivery, signing, retries, throttles, the run store, `serve`.
