@@ -1,0 +1,9 @@
+//! `rulec dry_run` (not built yet).
+
+use super::RunArgs;
+
+pub fn run(_args: &RunArgs) -> miette::Result<i32> {
+    Err(miette::miette!(
+        "`dry_run` is not available in this build yet"
+    ))
+}
