@@ -65,6 +65,9 @@ pub struct Request {
     pub retry: RetryPolicy,
     /// Same on every attempt, after a crash and on a re-run.
     pub idempotency_key: String,
+    /// Set when the action failed before anything was built (a header value holding CR
+    /// or LF): the runtime records the action as failed and sends nothing.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
