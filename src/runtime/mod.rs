@@ -1,1 +1,7 @@
 //! The async runtime: delivery, signing, retries, throttles, the run store, `serve`.
+//!
+//! Invariant: nothing is sent before it is stored. Events, their executions and the
+//! pending actions are committed in one transaction ([`store::RunStore::record`]); the
+//! delivery engine only ever works on actions the store handed out.
+
+pub mod store;
