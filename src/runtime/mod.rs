@@ -5,3 +5,12 @@
 //! delivery engine only ever works on actions the store handed out.
 
 pub mod store;
+pub mod policy;
+pub mod send;
+pub mod target;
+pub mod engine;
+pub mod service;
+mod writer;
+
+pub use engine::{EngineConfig, PendingAction, Report};
+pub use service::{Options, Runtime};

@@ -12,7 +12,7 @@ mod sqlite;
 mod throttle;
 
 pub use model::*;
-pub use sqlite::{execution_id, receiver_key, SqliteStore};
+pub use sqlite::{execution_id, receiver_key, RunnerLock, SqliteStore};
 
 /// A store of events, executions, actions (the outbox) and attempts.
 ///

@@ -1,0 +1,162 @@
+//! The single store writer: a thread that owns the store and groups writes.
+//!
+//! Everything that reaches the channel while a transaction commits goes into the next
+//! one, so many delivery results share one fsync (group commit). Recorded executions
+//! are forwarded to the engine in commit order, so event order survives concurrent
+//! intake (`serve`).
+
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::store::{NewEvent, Recorded, RunStore, StoreError, StoredExecution, Update};
+
+/// How many messages one transaction takes at most.
+const MAX_BATCH: usize = 4096;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A message to the writer thread.
+pub(crate) enum Msg {
+    Record {
+        events: Vec<NewEvent>,
+        now: i64,
+        owner: String,
+        lease_ms: i64,
+        reply: Reply<Vec<Recorded>>,
+    },
+    Apply(Update),
+    /// Run a closure with the store (claims, reruns, releases) after pending writes.
+    With(Box<dyn FnOnce(&mut dyn RunStore) + Send>),
+    /// Answer once every earlier write is committed.
+    Flush(Reply<()>),
+}
+
+/// Handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    tx: Sender<Msg>,
+}
+
+impl Writer {
+    /// Starts the thread; committed executions are passed to `on_record`.
+    pub fn spawn(
+        store: Box<dyn RunStore>,
+        on_record: impl Fn(&[StoredExecution]) + Send + 'static,
+    ) -> (Writer, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::spawn(move || run(store, rx, on_record));
+        (Writer { tx }, handle)
+    }
+
+    /// Records events in one transaction and answers when committed.
+    pub async fn record(
+        &self,
+        events: Vec<NewEvent>,
+        now: i64,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Record {
+            events,
+            now,
+            owner: owner.to_string(),
+            lease_ms,
+            reply,
+        })?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Queues a write for the next group commit.
+    pub fn apply(&self, update: Update) {
+        // A stopped writer already reported its failure on the flush that ended it.
+        let _ = self.tx.send(Msg::Apply(update));
+    }
+
+    /// Runs `f` on the store after every earlier write.
+    pub async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn RunStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::With(Box::new(move |s| {
+            let _ = reply.send(f(s));
+        })))?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Waits until every earlier write is committed; reports a failed commit.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Flush(reply))?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), StoreError> {
+        self.tx.send(msg).map_err(|_| stopped())
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError("the run store writer stopped".into())
+}
+
+fn run(
+    mut store: Box<dyn RunStore>,
+    rx: Receiver<Msg>,
+    on_record: impl Fn(&[StoredExecution]),
+) {
+    let mut failure: Option<String> = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        let mut updates = Vec::new();
+        let mut later = Vec::new();
+        for m in batch {
+            match m {
+                Msg::Apply(u) => updates.push(u),
+                other => later.push(other),
+            }
+        }
+        if !updates.is_empty() {
+            if let Err(e) = store.apply(&updates) {
+                eprintln!("error: cannot write the run log: {e}");
+                failure = Some(e.0);
+            }
+        }
+        for m in later {
+            match m {
+                Msg::Record {
+                    events,
+                    now,
+                    owner,
+                    lease_ms,
+                    reply,
+                } => {
+                    let result = store.record(&events, now, &owner, lease_ms);
+                    if let Ok(recorded) = &result {
+                        for r in recorded {
+                            on_record(&r.created);
+                        }
+                    }
+                    let _ = reply.send(result);
+                }
+                Msg::With(f) => f(store.as_mut()),
+                Msg::Flush(reply) => {
+                    let _ = reply.send(match &failure {
+                        Some(e) => Err(StoreError(e.clone())),
+                        None => Ok(()),
+                    });
+                }
+                Msg::Apply(_) => {}
+            }
+        }
+    }
+}
