@@ -17,6 +17,9 @@ const MAX_BATCH: usize = 4096;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// Work to run on the writer thread with the store.
+pub(crate) type StoreTask = Box<dyn FnOnce(&mut dyn RunStore) + Send>;
+
 /// A message to the writer thread.
 pub(crate) enum Msg {
     Record {
@@ -28,7 +31,7 @@ pub(crate) enum Msg {
     },
     Apply(Update),
     /// Run a closure with the store (claims, reruns, releases) after pending writes.
-    With(Box<dyn FnOnce(&mut dyn RunStore) + Send>),
+    With(StoreTask),
     /// Answer once every earlier write is committed.
     Flush(Reply<()>),
 }
