@@ -30,7 +30,13 @@ fn no_secrets() -> SecretValues {
 }
 
 fn one(case: &str, ev: &str) -> NewEvent {
-    let e = single("r", ev, case, "https://example.com/hook", RetryPolicy::Default);
+    let e = single(
+        "r",
+        ev,
+        case,
+        "https://example.com/hook",
+        RetryPolicy::Default,
+    );
     event(ev, &[e], &no_secrets())
 }
 
@@ -138,7 +144,13 @@ fn list_is_newest_first_and_filters_by_rule_status_and_case() {
         let mut s = make(dir.path());
         s.record(&[one("c1", "e1")], 1_000, "w", 1).unwrap();
         s.record(&[one("c2", "e2")], 2_000, "w", 1).unwrap();
-        let other = single("other", "e3", "c1", "https://x.example/", RetryPolicy::Never);
+        let other = single(
+            "other",
+            "e3",
+            "c1",
+            "https://x.example/",
+            RetryPolicy::Never,
+        );
         s.record(&[event("e3", &[other], &no_secrets())], 3_000, "w", 1)
             .unwrap();
         let all = s.list(&ListFilter::default()).unwrap();
@@ -185,14 +197,24 @@ fn keyed_throttles_suppress_and_global_ones_delay_in_order() {
         };
         let out = s
             .record(
-                &[mk("e1", "c1"), mk("e2", "c1"), mk("e3", "c2"), mk("e4", "c3"), mk("e5", "c4")],
+                &[
+                    mk("e1", "c1"),
+                    mk("e2", "c1"),
+                    mk("e3", "c2"),
+                    mk("e4", "c3"),
+                    mk("e5", "c4"),
+                ],
                 100_000,
                 "w",
                 60_000,
             )
             .unwrap();
         let status: Vec<Status> = out.iter().map(|r| r.created[0].status).collect();
-        assert_eq!(status[1], Status::Suppressed, "second execution for case c1");
+        assert_eq!(
+            status[1],
+            Status::Suppressed,
+            "second execution for case c1"
+        );
         assert_eq!(out[1].created[0].actions[0].status, Status::Suppressed);
         let release: Vec<i64> = out
             .iter()
@@ -236,13 +258,18 @@ fn a_request_that_failed_to_render_is_recorded_failed_without_sending() {
         let mut req = request("r", "e1", 1, "https://example.com/", RetryPolicy::Default);
         req.error = Some("header `X` holds a line break".into());
         let e = execution("r", "e1", "c1", vec![Step::One(req)]);
-        let out = s.record(&[event("e1", &[e], &no_secrets())], 1_000, "w", 1).unwrap();
+        let out = s
+            .record(&[event("e1", &[e], &no_secrets())], 1_000, "w", 1)
+            .unwrap();
         let exec = &out[0].created[0];
         assert_eq!(exec.status, Status::Failed);
         let shown = s.show(&exec.id).unwrap().unwrap();
         let a = &shown.actions[0].attempts[0];
         assert!(a.response.is_none());
-        assert_eq!(a.error.as_deref(), Some("not sent: header `X` holds a line break"));
+        assert_eq!(
+            a.error.as_deref(),
+            Some("not sent: header `X` holds a line break")
+        );
         assert!(s.claim_unfinished("w", 2_000, 1).unwrap().is_empty());
     });
 }
@@ -257,7 +284,9 @@ fn secret_values_never_reach_the_store() {
     let e = execution("r", "e1", "c1", vec![Step::One(req)]);
     {
         let mut s = sqlite(dir.path());
-        let out = s.record(&[event("e1", &[e], &secrets)], 1_000, "w", 1).unwrap();
+        let out = s
+            .record(&[event("e1", &[e], &secrets)], 1_000, "w", 1)
+            .unwrap();
         let stored = &out[0].created[0].actions[0].request;
         assert_eq!(
             stored.resolved_headers(&secrets).unwrap()[2].1,
@@ -295,13 +324,19 @@ fn rerun_makes_actions_pending_again_with_the_same_or_new_keys() {
         ])
         .unwrap();
         let key = exec.actions[0].request.idempotency_key.clone();
-        let same = s.prepare_rerun(&exec.id, false, 5_000, "w", 1).unwrap().unwrap();
+        let same = s
+            .prepare_rerun(&exec.id, false, 5_000, "w", 1)
+            .unwrap()
+            .unwrap();
         assert_eq!(same.status, Status::Pending);
         assert_eq!(same.actions[0].status, Status::Pending);
         assert_eq!(same.actions[0].attempts, 1, "numbering continues");
         assert_eq!(same.actions[0].round_attempts, 0);
         assert_eq!(same.actions[0].request.idempotency_key, key);
-        let fresh = s.prepare_rerun(&exec.id, true, 6_000, "w", 1).unwrap().unwrap();
+        let fresh = s
+            .prepare_rerun(&exec.id, true, 6_000, "w", 1)
+            .unwrap()
+            .unwrap();
         let new_key = &fresh.actions[0].request.idempotency_key;
         assert_ne!(new_key, &key);
         let header = fresh.actions[0]
@@ -312,7 +347,10 @@ fn rerun_makes_actions_pending_again_with_the_same_or_new_keys() {
             .find(|(n, _)| n == "Idempotency-Key")
             .unwrap();
         assert_eq!(&header.1, new_key);
-        assert!(s.prepare_rerun("ex_nope", false, 1, "w", 1).unwrap().is_none());
+        assert!(s
+            .prepare_rerun("ex_nope", false, 1, "w", 1)
+            .unwrap()
+            .is_none());
     });
 }
 
@@ -323,7 +361,13 @@ fn reopening_keeps_data_and_a_newer_schema_is_refused() {
         let mut s = sqlite(dir.path());
         s.record(&[one("c1", "e1")], 1_000, "w", 1).unwrap();
     }
-    assert_eq!(sqlite(dir.path()).list(&ListFilter::default()).unwrap().len(), 1);
+    assert_eq!(
+        sqlite(dir.path())
+            .list(&ListFilter::default())
+            .unwrap()
+            .len(),
+        1
+    );
     let path = dir.path().join("nested/runs.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();

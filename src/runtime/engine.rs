@@ -44,10 +44,17 @@ pub(crate) enum Cmd {
     Add(Vec<StoredExecution>),
     /// Answer when nothing can happen within `wait` (every action finished or waiting
     /// longer than that).
-    Idle { wait: Duration, reply: oneshot::Sender<Report> },
+    Idle {
+        wait: Duration,
+        reply: oneshot::Sender<Report>,
+    },
     /// Start nothing new; answer once in-flight attempts finished.
     Stop(oneshot::Sender<Report>),
-    Done { action: i64, record: AttemptRecord, verdict: Verdict },
+    Done {
+        action: i64,
+        record: AttemptRecord,
+        verdict: Verdict,
+    },
 }
 
 /// What the engine did and what is left.
@@ -227,7 +234,9 @@ impl Engine {
 
     /// Queues the action to start now, sets a timer, or leaves it blocked.
     fn consider(&mut self, id: i64) {
-        let Some(act) = self.acts.get(&id) else { return };
+        let Some(act) = self.acts.get(&id) else {
+            return;
+        };
         if act.in_flight || act.queued {
             return;
         }
@@ -257,8 +266,12 @@ impl Engine {
             return;
         }
         while self.in_flight < self.cfg.max_in_flight {
-            let Some(id) = self.ready.pop_front() else { break };
-            let Some(act) = self.acts.get_mut(&id) else { continue };
+            let Some(id) = self.ready.pop_front() else {
+                break;
+            };
+            let Some(act) = self.acts.get_mut(&id) else {
+                continue;
+            };
             act.queued = false;
             act.in_flight = true;
             self.in_flight += 1;
@@ -279,7 +292,9 @@ impl Engine {
 
     fn done(&mut self, id: i64, record: AttemptRecord, verdict: Verdict) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        let Some(act) = self.acts.get_mut(&id) else { return };
+        let Some(act) = self.acts.get_mut(&id) else {
+            return;
+        };
         act.in_flight = false;
         let round = act.stored.round_attempts + 1;
         let now = now_ms();
@@ -315,7 +330,9 @@ impl Engine {
     }
 
     fn finish(&mut self, id: i64, failed: bool) {
-        let Some(act) = self.acts.remove(&id) else { return };
+        let Some(act) = self.acts.remove(&id) else {
+            return;
+        };
         let mut wake = Vec::new();
         if let Some(q) = self.queues.get_mut(&act.queue) {
             q.remove(&(act.seq, id));
@@ -334,7 +351,9 @@ impl Engine {
     /// Marks the action finished in its execution; returns the actions of the next step
     /// when this one is complete, and records the execution's status when all are.
     fn advance_exec(&mut self, exec_id: &str, step: u32, id: i64, failed: bool) -> Vec<i64> {
-        let Some(exec) = self.execs.get_mut(exec_id) else { return Vec::new() };
+        let Some(exec) = self.execs.get_mut(exec_id) else {
+            return Vec::new();
+        };
         exec.any_failed |= failed;
         if let Some(ids) = exec.open.get_mut(&step) {
             ids.retain(|a| *a != id);

@@ -4,12 +4,12 @@
 //! pending actions are committed in one transaction ([`store::RunStore::record`]); the
 //! delivery engine only ever works on actions the store handed out.
 
-pub mod store;
+pub mod engine;
 pub mod policy;
 pub mod send;
-pub mod target;
-pub mod engine;
 pub mod service;
+pub mod store;
+pub mod target;
 mod writer;
 
 pub use engine::{EngineConfig, PendingAction, Report};

@@ -24,17 +24,19 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(3600);
 pub enum Verdict {
     Success,
     /// Try again, after `Retry-After` when the receiver gave one.
-    Retry { after: Option<Duration> },
+    Retry {
+        after: Option<Duration>,
+    },
     /// Give up now.
     Fail,
 }
 
 /// Classifies a response by status and headers (spec §8).
 pub fn classify(status: u16, headers: &reqwest::header::HeaderMap) -> Verdict {
-    let abort = headers
-        .get_all("webhook-delivery")
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.trim().eq_ignore_ascii_case("abort-message")));
+    let abort = headers.get_all("webhook-delivery").iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|s| s.trim().eq_ignore_ascii_case("abort-message"))
+    });
     if abort {
         return Verdict::Fail;
     }
@@ -95,7 +97,10 @@ mod tests {
             assert_eq!(classify(s, &h), Verdict::Fail);
         }
         let mut abort = HeaderMap::new();
-        abort.insert("webhook-delivery", HeaderValue::from_static("abort-message"));
+        abort.insert(
+            "webhook-delivery",
+            HeaderValue::from_static("abort-message"),
+        );
         assert_eq!(classify(503, &abort), Verdict::Fail);
     }
 
@@ -104,7 +109,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
@@ -112,7 +120,9 @@ mod tests {
 
     #[test]
     fn default_schedule_allows_eight_attempts() {
-        let delays: Vec<_> = (1..=8).map(|m| next_delay(StoredRetry::Default, m)).collect();
+        let delays: Vec<_> = (1..=8)
+            .map(|m| next_delay(StoredRetry::Default, m))
+            .collect();
         assert_eq!(delays[0], Some(Duration::from_secs(5)));
         assert_eq!(delays[6], Some(Duration::from_secs(36_000)));
         assert_eq!(delays[7], None);

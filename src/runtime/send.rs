@@ -33,7 +33,8 @@ pub fn client(allow_private_targets: bool) -> Result<Client, String> {
     if !allow_private_targets {
         b = b.dns_resolver(Arc::new(GuardedResolver));
     }
-    b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+    b.build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// What the sender needs besides the request.
@@ -46,7 +47,11 @@ pub struct SendContext {
 }
 
 /// Makes one attempt, numbered `number`.
-pub async fn attempt(ctx: &SendContext, req: &StoredRequest, number: u32) -> (AttemptRecord, Verdict) {
+pub async fn attempt(
+    ctx: &SendContext,
+    req: &StoredRequest,
+    number: u32,
+) -> (AttemptRecord, Verdict) {
     let started_at = now_ms();
     let clock = Instant::now();
     let mut log = RequestLog {
@@ -91,7 +96,8 @@ async fn send(
         .map_err(|name| fail(format!("secret `{name}` is not provided")))?;
     let body = req.body.clone().unwrap_or_default();
     if let Some(sign) = &req.sign {
-        let signed = sign_headers(ctx, sign, body.as_bytes(), &req.idempotency_key).map_err(fail)?;
+        let signed =
+            sign_headers(ctx, sign, body.as_bytes(), &req.idempotency_key).map_err(fail)?;
         for (n, v) in &signed {
             log.headers.insert(n.clone(), v.clone());
         }
@@ -107,12 +113,22 @@ async fn send(
     if req.body.is_some() {
         rb = rb.body(body);
     }
-    let resp = rb.send().await.map_err(|e| describe(&e, req.timeout_secs))?;
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| describe(&e, req.timeout_secs))?;
     let status = resp.status().as_u16();
     let verdict = policy::classify(status, resp.headers());
     let headers = response_headers(resp.headers());
     let body = read_limited(resp).await;
-    Ok((ResponseLog { status, headers, body }, verdict))
+    Ok((
+        ResponseLog {
+            status,
+            headers,
+            body,
+        },
+        verdict,
+    ))
 }
 
 fn sign_headers(

@@ -9,8 +9,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::engine::{Cmd, Engine, EngineConfig, Report};
 use super::send::{self, SendContext, Signer};
 use super::store::{
-    now_ms, NewEvent, Recorded, RunStore, SecretValues, SqliteStore, StoreError,
-    StoredExecution, Update,
+    now_ms, NewEvent, Recorded, RunStore, SecretValues, SqliteStore, StoreError, StoredExecution,
+    Update,
 };
 use super::writer::Writer;
 

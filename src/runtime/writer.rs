@@ -106,11 +106,7 @@ fn stopped() -> StoreError {
     StoreError("the run store writer stopped".into())
 }
 
-fn run(
-    mut store: Box<dyn RunStore>,
-    rx: Receiver<Msg>,
-    on_record: impl Fn(&[StoredExecution]),
-) {
+fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[StoredExecution])) {
     let mut failure: Option<String> = None;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];

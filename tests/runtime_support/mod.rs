@@ -152,7 +152,13 @@ async fn handle(
 }
 
 /// A POST with a JSON body and an Idempotency-Key, retry and timeout as given.
-pub fn request(rule: &str, event_id: &str, position: u32, url: &str, retry: RetryPolicy) -> Request {
+pub fn request(
+    rule: &str,
+    event_id: &str,
+    position: u32,
+    url: &str,
+    retry: RetryPolicy,
+) -> Request {
     let key = idempotency_key(rule, event_id, position);
     Request {
         position,
@@ -185,7 +191,13 @@ pub fn execution(rule: &str, event_id: &str, case_id: &str, steps: Vec<Step>) ->
 }
 
 /// An execution with one request to `url`.
-pub fn single(rule: &str, event_id: &str, case_id: &str, url: &str, retry: RetryPolicy) -> Execution {
+pub fn single(
+    rule: &str,
+    event_id: &str,
+    case_id: &str,
+    url: &str,
+    retry: RetryPolicy,
+) -> Execution {
     execution(
         rule,
         event_id,

@@ -96,7 +96,10 @@ impl StoredRequest {
     }
 
     /// The headers with secret values filled in; `Err` names a secret that is missing.
-    pub fn resolved_headers(&self, secrets: &SecretValues) -> Result<Vec<(String, String)>, String> {
+    pub fn resolved_headers(
+        &self,
+        secrets: &SecretValues,
+    ) -> Result<Vec<(String, String)>, String> {
         self.headers
             .iter()
             .map(|h| Ok((h.name.clone(), secrets.resolve(&h.value)?)))

@@ -23,9 +23,8 @@ impl SqliteStore {
     /// Opens (creating it and its parent directory if needed) and migrates the store.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError(format!("cannot create `{}`: {e}", parent.display()))
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError(format!("cannot create `{}`: {e}", parent.display())))?;
         }
         let conn = Connection::open(path)
             .map_err(|e| StoreError(format!("cannot open run store `{}`: {e}", path.display())))?;
@@ -47,7 +46,9 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version as usize > MIGRATIONS.len() {
             return Err(StoreError(format!(
                 "run store `{}` has schema version {version}, newer than this rulec knows ({})",
@@ -240,9 +241,11 @@ fn record_event(
         "INSERT OR IGNORE INTO events (id, received_at, body) VALUES (?1, ?2, ?3)",
         params![ev.id, now, ev.body],
     )?;
-    let seq: i64 = tx.query_row("SELECT seq FROM events WHERE id = ?1", params![ev.id], |r| {
-        r.get(0)
-    })?;
+    let seq: i64 = tx.query_row(
+        "SELECT seq FROM events WHERE id = ?1",
+        params![ev.id],
+        |r| r.get(0),
+    )?;
     let mut recorded = Recorded {
         event_id: ev.id.clone(),
         ..Recorded::default()
@@ -259,9 +262,16 @@ fn record_event(
             continue;
         }
         let decision = throttle::decide(tx, exec, now)?;
-        recorded
-            .created
-            .push(insert_execution(tx, &id, seq, exec, decision, now, owner, lease_until)?);
+        recorded.created.push(insert_execution(
+            tx,
+            &id,
+            seq,
+            exec,
+            decision,
+            now,
+            owner,
+            lease_until,
+        )?);
     }
     Ok(recorded)
 }
@@ -391,7 +401,11 @@ fn render_failure(req: &StoredRequest, error: &str, now: i64) -> AttemptRecord {
     }
 }
 
-fn insert_attempt(tx: &Transaction<'_>, action_id: i64, a: &AttemptRecord) -> Result<(), StoreError> {
+fn insert_attempt(
+    tx: &Transaction<'_>,
+    action_id: i64,
+    a: &AttemptRecord,
+) -> Result<(), StoreError> {
     let (status, headers, body) = match &a.response {
         Some(r) => (
             Some(r.status),
@@ -488,9 +502,8 @@ impl RunnerLock {
     /// Takes the lock, or says that another `run`/`serve` is using the store.
     pub fn acquire(store: &Path) -> Result<RunnerLock, StoreError> {
         if let Some(parent) = store.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError(format!("cannot create `{}`: {e}", parent.display()))
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError(format!("cannot create `{}`: {e}", parent.display())))?;
         }
         let mut path = store.as_os_str().to_owned();
         path.push(".lock");
