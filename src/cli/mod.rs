@@ -13,6 +13,8 @@ pub mod explain;
 pub mod frontend;
 pub mod render;
 pub mod run;
+pub mod rerun;
+pub mod runlog;
 pub mod runs;
 pub mod serve;
 
