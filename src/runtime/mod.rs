@@ -5,6 +5,7 @@
 //! delivery engine only ever works on actions the store handed out.
 
 pub mod engine;
+pub mod intake;
 pub mod policy;
 pub mod send;
 pub mod service;

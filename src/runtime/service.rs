@@ -30,7 +30,7 @@ impl Default for Options {
         Options {
             allow_private_targets: false,
             engine: EngineConfig::default(),
-            signer: None,
+            signer: Some(super::intake::sign),
             lease: Duration::from_secs(60),
         }
     }
