@@ -5,7 +5,6 @@
 //! delivery engine only ever works on actions the store handed out.
 
 pub mod engine;
-pub mod intake;
 pub mod policy;
 pub mod send;
 pub mod service;

@@ -30,7 +30,7 @@ impl Default for Options {
         Options {
             allow_private_targets: false,
             engine: EngineConfig::default(),
-            signer: Some(super::intake::sign),
+            signer: None,
             lease: Duration::from_secs(60),
         }
     }
