@@ -68,16 +68,13 @@ fn list(path: &Path, filter: &ListFilter, format: Format) -> miette::Result<i32>
 
 fn show(path: &Path, id: &str, format: Format) -> miette::Result<i32> {
     let store = open_existing(path)?;
-    let detail = store
-        .show(id)
-        .map_err(|e| miette!("{e}"))?
-        .ok_or_else(|| {
-            miette!(
-                help = "list executions with `rulec runs list`",
-                "no execution `{id}` in `{}`",
-                path.display()
-            )
-        })?;
+    let detail = store.show(id).map_err(|e| miette!("{e}"))?.ok_or_else(|| {
+        miette!(
+            help = "list executions with `rulec runs list`",
+            "no execution `{id}` in `{}`",
+            path.display()
+        )
+    })?;
     match format {
         Format::Json => println!(
             "{}",

@@ -23,6 +23,8 @@ pub struct Options {
     pub signer: Option<Signer>,
     /// How long a worker's claim on an action lasts without renewal.
     pub lease: Duration,
+    /// Resume the store's unfinished actions at start (`runs rerun` does not).
+    pub resume: bool,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             engine: EngineConfig::default(),
             signer: None,
             lease: Duration::from_secs(60),
+            resume: true,
         }
     }
 }
@@ -90,11 +93,13 @@ impl Runtime {
         let engine = tokio::spawn(engine.run(rx));
         let owner = format!("rulec-{}-{:016x}", std::process::id(), fastrand::u64(..));
         let lease_ms = options.lease.as_millis() as i64;
-        let claimed = {
+        let claimed = if options.resume {
             let owner = owner.clone();
             writer
                 .with(move |s| s.claim_unfinished(&owner, now_ms(), lease_ms))
                 .await?
+        } else {
+            Vec::new()
         };
         let resumed = claimed.len();
         let _ = cmd.send(Cmd::Add(claimed));

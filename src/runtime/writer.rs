@@ -10,7 +10,9 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use super::store::{NewEvent, Recorded, RunStore, StoreError, StoredExecution, Update};
+use super::store::{
+    NewEvent, RecordBatch, Recorded, RunStore, StoreError, StoredExecution, Update,
+};
 
 /// How many messages one transaction takes at most.
 const MAX_BATCH: usize = 4096;
@@ -116,22 +118,15 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
                 Err(_) => break,
             }
         }
+        // Everything that arrived goes into one transaction; closures and flushes run
+        // after it, in arrival order relative to each other.
         let mut updates = Vec::new();
-        let mut later = Vec::new();
+        let mut records = Vec::new();
+        let mut replies = Vec::new();
+        let mut after = Vec::new();
         for m in batch {
             match m {
                 Msg::Apply(u) => updates.push(u),
-                other => later.push(other),
-            }
-        }
-        if !updates.is_empty() {
-            if let Err(e) = store.apply(&updates) {
-                eprintln!("error: cannot write the run log: {e}");
-                failure = Some(e.0);
-            }
-        }
-        for m in later {
-            match m {
                 Msg::Record {
                     events,
                     now,
@@ -139,14 +134,38 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
                     lease_ms,
                     reply,
                 } => {
-                    let result = store.record(&events, now, &owner, lease_ms);
-                    if let Ok(recorded) = &result {
-                        for r in recorded {
-                            on_record(&r.created);
-                        }
-                    }
-                    let _ = reply.send(result);
+                    records.push(RecordBatch {
+                        events,
+                        now,
+                        owner,
+                        lease_ms,
+                    });
+                    replies.push(reply);
                 }
+                other => after.push(other),
+            }
+        }
+        if !updates.is_empty() || !records.is_empty() {
+            match store.write(&updates, &records) {
+                Ok(recorded) => {
+                    for (r, reply) in recorded.into_iter().zip(replies) {
+                        for ev in &r {
+                            on_record(&ev.created);
+                        }
+                        let _ = reply.send(Ok(r));
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write the run log: {e}");
+                    failure = Some(e.0.clone());
+                    for reply in replies {
+                        let _ = reply.send(Err(StoreError(e.0.clone())));
+                    }
+                }
+            }
+        }
+        for m in after {
+            match m {
                 Msg::With(f) => f(store.as_mut()),
                 Msg::Flush(reply) => {
                     let _ = reply.send(match &failure {
@@ -154,7 +173,7 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
                         None => Ok(()),
                     });
                 }
-                Msg::Apply(_) => {}
+                Msg::Apply(_) | Msg::Record { .. } => {}
             }
         }
     }

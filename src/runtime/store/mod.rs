@@ -44,6 +44,21 @@ pub trait RunStore: Send {
     /// Applies a batch of delivery results in one transaction.
     fn apply(&mut self, updates: &[Update]) -> Result<(), StoreError>;
 
+    /// Applies `updates` and records each batch of events, in one transaction where the
+    /// store can (the group commit of the writer: one fsync for everything that arrived
+    /// while the previous commit ran).
+    fn write(
+        &mut self,
+        updates: &[Update],
+        batches: &[RecordBatch],
+    ) -> Result<Vec<Vec<Recorded>>, StoreError> {
+        self.apply(updates)?;
+        batches
+            .iter()
+            .map(|b| self.record(&b.events, b.now, &b.owner, b.lease_ms))
+            .collect()
+    }
+
     /// Drops every lease held by `owner` (on a clean stop).
     fn release(&mut self, owner: &str) -> Result<(), StoreError>;
 
@@ -61,6 +76,9 @@ pub trait RunStore: Send {
         owner: &str,
         lease_ms: i64,
     ) -> Result<Option<StoredExecution>, StoreError>;
+
+    /// One execution with all of its actions.
+    fn execution(&self, execution_id: &str) -> Result<Option<StoredExecution>, StoreError>;
 
     /// Executions, newest first.
     fn list(&self, filter: &ListFilter) -> Result<Vec<ExecutionSummary>, StoreError>;

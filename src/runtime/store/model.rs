@@ -15,6 +15,15 @@ pub struct NewEvent {
     pub executions: Vec<NewExecution>,
 }
 
+/// Events to record with [`super::RunStore::record`]'s arguments.
+#[derive(Debug, Clone)]
+pub struct RecordBatch {
+    pub events: Vec<NewEvent>,
+    pub now: i64,
+    pub owner: String,
+    pub lease_ms: i64,
+}
+
 /// An execution to record: the effect's data with secrets kept out of the headers.
 #[derive(Debug, Clone)]
 pub struct NewExecution {
@@ -397,6 +406,7 @@ pub struct RequestLog {
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
+    #[serde(default)]
     pub body: Option<String>,
 }
 

@@ -131,7 +131,7 @@ pub(super) fn show(conn: &Connection, id: &str) -> Result<Option<ExecutionDetail
             method: a.request.method.clone(),
             url: a.request.url.clone(),
             status: a.status,
-            attempts: attempts(conn, a.id)?,
+            attempts: attempts(conn, a.id, &a.request.body)?,
         });
     }
     Ok(Some(ExecutionDetail {
@@ -145,7 +145,11 @@ pub(super) fn show(conn: &Connection, id: &str) -> Result<Option<ExecutionDetail
     }))
 }
 
-fn attempts(conn: &Connection, action_id: i64) -> Result<Vec<AttemptDetail>, StoreError> {
+fn attempts(
+    conn: &Connection,
+    action_id: i64,
+    request_body: &Option<String>,
+) -> Result<Vec<AttemptDetail>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT number, request, response_status, response_headers, response_body, error,
            started_at, duration_ms FROM attempts WHERE action_id = ?1 ORDER BY number",
@@ -162,9 +166,11 @@ fn attempts(conn: &Connection, action_id: i64) -> Result<Vec<AttemptDetail>, Sto
             }),
             _ => None,
         };
+        let mut request: RequestLog = serde_json::from_str(&request)?;
+        request.body = request_body.clone();
         out.push(AttemptDetail {
             number,
-            request: serde_json::from_str(&request)?,
+            request,
             response,
             error,
             started_at: rfc3339(started_at),

@@ -20,7 +20,6 @@ CREATE TABLE executions (
 );
 CREATE INDEX executions_by_created ON executions(created_at);
 CREATE INDEX executions_by_case ON executions(case_id);
-CREATE INDEX executions_by_status ON executions(status);
 
 -- The outbox: one row per action to deliver.
 CREATE TABLE actions (
@@ -45,7 +44,8 @@ CREATE INDEX actions_pending ON actions(status, lease_owner) WHERE status = 'pen
 CREATE TABLE attempts (
   action_id        INTEGER NOT NULL REFERENCES actions(id),
   number           INTEGER NOT NULL,
-  request          TEXT NOT NULL,  -- JSON: method, url, headers (secrets as ***), body
+  request          TEXT NOT NULL,  -- JSON: method, url, headers (secrets as ***); the
+                                   -- body is the action's
   response_status  INTEGER,
   response_headers TEXT,
   response_body    TEXT,           -- first 64 KiB, invalid UTF-8 replaced
@@ -63,3 +63,4 @@ CREATE TABLE throttle_hits (
   at   INTEGER NOT NULL
 );
 CREATE INDEX throttle_hits_by_key ON throttle_hits(rule, key, at);
+CREATE INDEX throttle_hits_by_at ON throttle_hits(at);

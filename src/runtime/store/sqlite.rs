@@ -29,9 +29,12 @@ impl SqliteStore {
         let conn = Connection::open(path)
             .map_err(|e| StoreError(format!("cannot open run store `{}`: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Fewer, larger checkpoints: each one fsyncs the database file.
+        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
         let mut store = SqliteStore {
             conn,
             path: path.to_path_buf(),
@@ -64,6 +67,26 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Runs a statement through the connection's prepared-statement cache (the hot paths
+/// run the same few statements thousands of times).
+pub(super) fn run_sql(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(p)
+}
+
+/// Queries one row through the prepared-statement cache.
+pub(super) fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(p, f)
 }
 
 /// `ex_` and 16 hex digits of SHA-256(rule, event id): one id per (rule, event).
@@ -100,11 +123,24 @@ impl RunStore for SqliteStore {
         lease_ms: i64,
     ) -> Result<Vec<Recorded>, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut out = Vec::with_capacity(events.len());
-        for ev in events {
-            out.push(record_event(&tx, ev, now, owner, now + lease_ms)?);
+        let out = record_events(&tx, events, now, owner, lease_ms)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn write(
+        &mut self,
+        updates: &[Update],
+        batches: &[RecordBatch],
+    ) -> Result<Vec<Vec<Recorded>>, StoreError> {
+        let tx = self.conn.transaction()?;
+        for u in updates {
+            apply_one(&tx, u)?;
         }
-        throttle::prune(&tx, now)?;
+        let mut out = Vec::with_capacity(batches.len());
+        for b in batches {
+            out.push(record_events(&tx, &b.events, b.now, &b.owner, b.lease_ms)?);
+        }
         tx.commit()?;
         Ok(out)
     }
@@ -117,7 +153,8 @@ impl RunStore for SqliteStore {
     ) -> Result<Vec<StoredExecution>, StoreError> {
         let tx = self.conn.transaction()?;
         settle_finished_executions(&tx)?;
-        tx.execute(
+        run_sql(
+            &tx,
             "UPDATE actions SET lease_owner = ?1, lease_expires_at = ?2
              WHERE status = 'pending'
                AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires_at <= ?3)",
@@ -185,7 +222,8 @@ impl RunStore for SqliteStore {
             if new_keys {
                 rekey(&mut request);
             }
-            tx.execute(
+            run_sql(
+                &tx,
                 "UPDATE actions SET status = 'pending', round_attempts = 0, next_attempt_at = ?2,
                    lease_owner = ?3, lease_expires_at = ?4, request = ?5, idempotency_key = ?6
                  WHERE id = ?1",
@@ -199,13 +237,18 @@ impl RunStore for SqliteStore {
                 ],
             )?;
         }
-        tx.execute(
+        run_sql(
+            &tx,
             "UPDATE executions SET status = 'pending' WHERE id = ?1",
             params![execution_id],
         )?;
         let exec = read::load_execution(&tx, execution_id)?;
         tx.commit()?;
         Ok(exec)
+    }
+
+    fn execution(&self, execution_id: &str) -> Result<Option<StoredExecution>, StoreError> {
+        read::load_execution(&self.conn, execution_id)
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
@@ -230,6 +273,23 @@ fn rekey(request: &mut StoredRequest) {
     }
 }
 
+fn record_events(
+    tx: &Transaction<'_>,
+    events: &[NewEvent],
+    now: i64,
+    owner: &str,
+    lease_ms: i64,
+) -> Result<Vec<Recorded>, StoreError> {
+    let mut out = Vec::with_capacity(events.len());
+    for ev in events {
+        out.push(record_event(tx, ev, now, owner, now + lease_ms)?);
+    }
+    if !events.is_empty() {
+        throttle::prune(tx, now)?;
+    }
+    Ok(out)
+}
+
 fn record_event(
     tx: &Transaction<'_>,
     ev: &NewEvent,
@@ -237,11 +297,13 @@ fn record_event(
     owner: &str,
     lease_until: i64,
 ) -> Result<Recorded, StoreError> {
-    tx.execute(
+    run_sql(
+        tx,
         "INSERT OR IGNORE INTO events (id, received_at, body) VALUES (?1, ?2, ?3)",
         params![ev.id, now, ev.body],
     )?;
-    let seq: i64 = tx.query_row(
+    let seq: i64 = query_one(
+        tx,
         "SELECT seq FROM events WHERE id = ?1",
         params![ev.id],
         |r| r.get(0),
@@ -252,11 +314,13 @@ fn record_event(
     };
     for exec in &ev.executions {
         let id = execution_id(&exec.rule, &exec.event_id);
-        let exists: Option<i64> = tx
-            .query_row("SELECT 1 FROM executions WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let exists: Option<i64> = query_one(
+            tx,
+            "SELECT 1 FROM executions WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?;
         if exists.is_some() {
             recorded.skipped += 1;
             continue;
@@ -311,7 +375,8 @@ fn insert_execution(
     } else {
         Status::Succeeded
     };
-    tx.execute(
+    run_sql(
+        tx,
         "INSERT INTO executions (id, rule, event_id, event_seq, case_id, contact_id, branch,
            status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
@@ -334,7 +399,8 @@ fn insert_execution(
         } else {
             (None, None)
         };
-        tx.execute(
+        run_sql(
+            tx,
             "INSERT INTO actions (execution_id, step, position, request, idempotency_key,
                receiver, status, attempts, round_attempts, next_attempt_at, lease_owner,
                lease_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, ?10)",
@@ -356,7 +422,8 @@ fn insert_execution(
         if let (Some(error), Status::Failed) = (&req.error, status) {
             attempts = 1;
             insert_attempt(tx, action_id, &render_failure(req, error, now))?;
-            tx.execute(
+            run_sql(
+                tx,
                 "UPDATE actions SET attempts = 1 WHERE id = ?1",
                 params![action_id],
             )?;
@@ -401,6 +468,14 @@ fn render_failure(req: &StoredRequest, error: &str, now: i64) -> AttemptRecord {
     }
 }
 
+/// An attempt's request without the body.
+#[derive(serde::Serialize)]
+struct RequestHead<'a> {
+    method: &'a str,
+    url: &'a str,
+    headers: &'a std::collections::BTreeMap<String, String>,
+}
+
 fn insert_attempt(
     tx: &Transaction<'_>,
     action_id: i64,
@@ -414,14 +489,20 @@ fn insert_attempt(
         ),
         None => (None, None, None),
     };
-    tx.execute(
+    run_sql(
+        tx,
         "INSERT OR REPLACE INTO attempts (action_id, number, request, response_status,
            response_headers, response_body, error, started_at, duration_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             action_id,
             a.number,
-            serde_json::to_string(&a.request)?,
+            // The body is the action's, the same on every attempt: not stored again.
+            serde_json::to_string(&RequestHead {
+                method: &a.request.method,
+                url: &a.request.url,
+                headers: &a.request.headers,
+            })?,
             status,
             headers,
             body,
@@ -444,7 +525,8 @@ fn apply_one(tx: &Transaction<'_>, u: &Update) -> Result<(), StoreError> {
         } => {
             insert_attempt(tx, *action_id, attempt)?;
             let finished = *status != Status::Pending;
-            tx.execute(
+            run_sql(
+                tx,
                 "UPDATE actions SET status = ?2, attempts = ?3, round_attempts = ?4,
                    next_attempt_at = ?5,
                    lease_owner = CASE WHEN ?6 THEN NULL ELSE lease_owner END,
@@ -461,13 +543,15 @@ fn apply_one(tx: &Transaction<'_>, u: &Update) -> Result<(), StoreError> {
             )?;
         }
         Update::Execution { id, status } => {
-            tx.execute(
+            run_sql(
+                tx,
                 "UPDATE executions SET status = ?2 WHERE id = ?1",
                 params![id, status.as_str()],
             )?;
         }
         Update::RenewLeases { owner, until } => {
-            tx.execute(
+            run_sql(
+                tx,
                 "UPDATE actions SET lease_expires_at = ?2 WHERE lease_owner = ?1",
                 params![owner, until],
             )?;
@@ -479,7 +563,8 @@ fn apply_one(tx: &Transaction<'_>, u: &Update) -> Result<(), StoreError> {
 /// Executions left `pending` although none of their actions is (a crash between the
 /// last attempt's commit and the execution's): give them their final status.
 fn settle_finished_executions(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    tx.execute(
+    run_sql(
+        tx,
         "UPDATE executions SET status = CASE
            WHEN EXISTS (SELECT 1 FROM actions a WHERE a.execution_id = executions.id
                         AND a.status = 'failed') THEN 'failed' ELSE 'succeeded' END
@@ -495,7 +580,8 @@ fn settle_finished_executions(tx: &Transaction<'_>) -> Result<(), StoreError> {
 /// `<store>.lock` for the life of the process. The OS drops it when the process dies,
 /// so the next runner knows every lease in the store is stale.
 pub struct RunnerLock {
-    _conn: Connection,
+    // A mutex only to make the lock `Sync`; nothing uses the connection.
+    _conn: std::sync::Mutex<Connection>,
 }
 
 impl RunnerLock {
@@ -515,6 +601,8 @@ impl RunnerLock {
                 store.display()
             ))
         })?;
-        Ok(RunnerLock { _conn: conn })
+        Ok(RunnerLock {
+            _conn: std::sync::Mutex::new(conn),
+        })
     }
 }

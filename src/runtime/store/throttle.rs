@@ -12,6 +12,7 @@ use crate::ast::ThrottleKey;
 use crate::vm::effect::ThrottleSpec;
 
 use super::model::NewExecution;
+use super::sqlite::{query_one, run_sql};
 
 /// What the throttles allow for one execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +41,8 @@ pub(super) fn decide(
         .collect();
     for (t, key) in &keyed {
         let since = now - window_ms(t);
-        let count: i64 = tx.query_row(
+        let count: i64 = query_one(
+            tx,
             "SELECT COUNT(*) FROM throttle_hits WHERE rule = ?1 AND key = ?2 AND at > ?3",
             params![exec.rule, key, since],
             |r| r.get(0),
@@ -56,14 +58,14 @@ pub(super) fn decide(
     let globals: Vec<&ThrottleSpec> = exec.throttles.iter().filter(|t| t.key.is_none()).collect();
     for t in &globals {
         let key = global_key(t);
-        let nth_latest: Option<i64> = tx
-            .query_row(
-                "SELECT at FROM throttle_hits WHERE rule = ?1 AND key = ?2
+        let nth_latest: Option<i64> = query_one(
+            tx,
+            "SELECT at FROM throttle_hits WHERE rule = ?1 AND key = ?2
                  ORDER BY at DESC LIMIT 1 OFFSET ?3",
-                params![exec.rule, key, t.limit.saturating_sub(1) as i64],
-                |r| r.get(0),
-            )
-            .optional()?;
+            params![exec.rule, key, t.limit.saturating_sub(1) as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
         if let Some(at) = nth_latest {
             release = release.max(at + window_ms(t));
         }
@@ -77,7 +79,8 @@ pub(super) fn decide(
 /// Forgets hits older than any window could look at (a day beyond the longest window).
 pub(super) fn prune(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
     // Windows are at most days long; keep 31 days to be safe.
-    tx.execute(
+    run_sql(
+        tx,
         "DELETE FROM throttle_hits WHERE at < ?1",
         params![now - 31 * 86_400_000],
     )?;
@@ -93,7 +96,8 @@ fn window_ms(t: &ThrottleSpec) -> i64 {
 }
 
 fn insert_hit(tx: &Transaction<'_>, rule: &str, key: &str, at: i64) -> rusqlite::Result<()> {
-    tx.execute(
+    run_sql(
+        tx,
         "INSERT INTO throttle_hits (rule, key, at) VALUES (?1, ?2, ?3)",
         params![rule, key, at],
     )?;
