@@ -94,14 +94,19 @@ impl<'a> RuleCx<'a, '_> {
             Some(TemplatePart::Text(text)) => text.as_str(),
             _ => "",
         };
-        let shown = self.file.slice(url.span).trim_matches('"').to_string();
+        // The URL as written, for messages (sliced only when something is wrong).
+        let file = self.file;
+        let shown = || file.slice(url.span).trim_matches('"');
         let scheme = ["https://", "http://"]
             .into_iter()
             .find(|s| first.starts_with(s));
         let Some(scheme) = scheme else {
             return self.bad_url(
                 url.span,
-                format!("url `{shown}` does not start with `https://` or `http://`"),
+                format!(
+                    "url `{}` does not start with `https://` or `http://`",
+                    shown()
+                ),
                 "write the scheme and host literally: `\"https://api.example.com/...\"`",
             );
         };
@@ -111,7 +116,7 @@ impl<'a> RuleCx<'a, '_> {
         if host_end.is_none() && url.parts.len() > 1 {
             return self.bad_url(
                 url.span,
-                format!("url `{shown}` has a merge tag in its host"),
+                format!("url `{}` has a merge tag in its host", shown()),
                 "the scheme and host must be literal; put merge tags after the first `/`: \
                  `\"https://api.example.com/cases/{{case.id}}\"`",
             );
@@ -119,7 +124,7 @@ impl<'a> RuleCx<'a, '_> {
         if host.is_empty() || !host.chars().all(host_char) {
             return self.bad_url(
                 url.span,
-                format!("url `{shown}` has no valid host"),
+                format!("url `{}` has no valid host", shown()),
                 "write a host name after the scheme: `\"https://api.example.com/...\"`",
             );
         }
@@ -127,7 +132,7 @@ impl<'a> RuleCx<'a, '_> {
             let d = self
                 .diag(
                     Code::InsecureUrl,
-                    format!("url `{shown}` is not encrypted"),
+                    format!("url `{}` is not encrypted", shown()),
                     url.span,
                 )
                 .with_label_message("plain `http://` sends case data in clear text")

@@ -211,7 +211,11 @@ fn holds_and_fails_conflict(held: &Atom<'_>, failed: &Atom<'_>) -> bool {
         (Atom::Eq(x), Atom::In(set)) => member(x, set),
         (Atom::In(set), Atom::Eq(x)) => set.iter().all(|a| &a.kind == *x),
         (Atom::In(x), Atom::In(y)) => subset(x, y),
-        _ => false,
+        // `x > 10` cannot hold where `x > 5` failed.
+        _ => match (interval(held), interval(failed)) {
+            (Some(inner), Some(outer)) => outer.covers(inner),
+            _ => false,
+        },
     }
 }
 
@@ -246,6 +250,15 @@ impl Interval {
             hi,
             hi_closed,
         }
+    }
+
+    /// Every number of `inner` is in `self`.
+    fn covers(self, inner: Interval) -> bool {
+        let lo_ok =
+            inner.lo > self.lo || (inner.lo == self.lo && (self.lo_closed || !inner.lo_closed));
+        let hi_ok =
+            inner.hi < self.hi || (inner.hi == self.hi && (self.hi_closed || !inner.hi_closed));
+        lo_ok && hi_ok
     }
 
     fn is_empty(self) -> bool {
@@ -308,6 +321,14 @@ mod tests {
         assert!(!contradicts(&ge3, &le5));
         assert!(contradicts(&gt5, &fact(Atom::Eq(&five), true)));
         assert!(!contradicts(&le5, &fact(Atom::Eq(&five), true)));
+        // `x > 5` failed (x empty or at most 5): `x >= 5` may still hold, `x == 6` not.
+        let gt5_failed = fact(Atom::Cmp(Op::Gt, &five), false);
+        let six = LitKind::Num(6.0);
+        assert!(!contradicts(
+            &gt5_failed,
+            &fact(Atom::Cmp(Op::Ge, &five), true)
+        ));
+        assert!(contradicts(&gt5_failed, &fact(Atom::Eq(&six), true)));
     }
 
     #[test]

@@ -217,7 +217,10 @@ impl<'a> RuleCx<'a, '_> {
                 d = d.with_label(
                     self.file.id,
                     self.rule.trigger.name,
-                    format!("`{}` is never empty under `{trigger}`", self.env.name(slot)),
+                    format!(
+                        "events of `{trigger}` always carry `{}`",
+                        self.env.name(slot)
+                    ),
                 );
             }
         }
