@@ -12,6 +12,8 @@ mod env;
 mod facts;
 mod paths;
 mod rule;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 
