@@ -104,6 +104,7 @@ fn token_span(text: &str, pos: usize) -> Span {
 fn expected_phrases(positives: &[Rule]) -> Vec<&'static str> {
     let has = |r: Rule| positives.contains(&r);
     let json = has(Rule::merge_tag);
+    let operand = has(Rule::string) && has(Rule::path) && has(Rule::number);
     let statement = has(Rule::kw_if) || has(Rule::kw_parallel) && has(Rule::method);
     let mut out: Vec<&'static str> = Vec::new();
     fn push(out: &mut Vec<&'static str>, p: &'static str) {
@@ -129,6 +130,9 @@ fn expected_phrases(positives: &[Rule]) -> Vec<&'static str> {
             {
                 Some("a JSON value")
             }
+            Rule::string | Rule::number | Rule::boolean | Rule::path if operand => Some(
+                "a value (`\"text\"`, a number, `true` or `false`) or a path such as `case.subject`",
+            ),
             Rule::kw_if | Rule::kw_parallel | Rule::method if statement => {
                 Some("a statement (`if`, `parallel`, `post`, `put`, `patch` or `delete`)")
             }
@@ -258,26 +262,33 @@ fn words(rule: Rule) -> &'static [&'static str] {
 /// Help for the most common failures when no keyword was misspelt.
 fn hint(positives: &[Rule]) -> Option<&'static str> {
     let has = |r: Rule| positives.contains(&r);
-    Some(if has(Rule::cond) {
-        "a condition compares a path with a value, e.g. `case.tags contains \"Bug\"` or \
+    Some(
+        if has(Rule::string) && has(Rule::path) && has(Rule::number) {
+            "text values are quoted, e.g. `case.status == \"open\"`; a path has a dot, e.g. \
+         `case.subject`"
+        } else if has(Rule::kw_times) {
+            "write `retry 3 times` (attempts in all) or `retry never`"
+        } else if has(Rule::cond) {
+            "a condition compares a path with a value, e.g. `case.tags contains \"Bug\"` or \
          `case.subject is not empty`"
-    } else if has(Rule::kw_then) {
-        "write `then` between the condition and its block: `if COND then { ... }`"
-    } else if has(Rule::empty_op) {
-        "put an operator after the path, e.g. `case.subject is not empty` or `case.status == \"open\"`"
-    } else if has(Rule::kw_when) {
-        "a rule starts with its trigger, e.g. `when case.closed`"
-    } else if has(Rule::p_colon) {
-        "a body member is written `\"key\": value`"
-    } else if has(Rule::p_comma) {
-        "separate members and items with `,`"
-    } else if has(Rule::p_rbrace) {
-        "check that every `{` has a matching `}`"
-    } else if has(Rule::strict_item) || has(Rule::kw_rule) {
-        "a file holds `rule \"NAME\" { ... }` and `schema { ... }` blocks"
-    } else {
-        return None;
-    })
+        } else if has(Rule::kw_then) {
+            "write `then` between the condition and its block: `if COND then { ... }`"
+        } else if has(Rule::empty_op) {
+            "put an operator after the path, e.g. `case.subject is not empty` or `case.status == \"open\"`"
+        } else if has(Rule::kw_when) {
+            "a rule starts with its trigger, e.g. `when case.closed`"
+        } else if has(Rule::p_colon) {
+            "a body member is written `\"key\": value`"
+        } else if has(Rule::p_comma) {
+            "separate members and items with `,`"
+        } else if has(Rule::p_rbrace) {
+            "check that every `{` has a matching `}`"
+        } else if has(Rule::strict_item) || has(Rule::kw_rule) {
+            "a file holds `rule \"NAME\" { ... }` and `schema { ... }` blocks"
+        } else {
+            return None;
+        },
+    )
 }
 
 /// "`a`", "`a` or `b`", "`a`, `b` or `c`".
