@@ -356,9 +356,9 @@ fn e0110_urls_need_a_literal_scheme_and_host() {
         "write a host name after the scheme: `\"https://api.example.com/...\"`"
     );
     expect!(
-        action("{{conversation.url}}"),
+        action("example.com/{{case.id}}"),
         "E0110" @ 3:8,
-        "url `{{conversation.url}}` does not start with `https://` or `http://`",
+        "url `example.com/{{case.id}}` does not start with `https://` or `http://`",
         "write the scheme and host literally: `\"https://api.example.com/...\"`"
     );
     assert_eq!(

@@ -257,7 +257,7 @@ fn w0203_branches_that_contradict_their_path() {
             "contact.email is empty and contact.email is not empty",
             "case.id"
         )),
-        ["W0203@9"]
+        ["W0202@7", "W0203@9"]
     );
     let same_value = format!(
         "  if case.priority == \"urgent\" then {{\n{}  }} else if case.priority == \"urgent\" then {{\n{}  }}\n",

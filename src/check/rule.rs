@@ -13,8 +13,8 @@ use super::facts::{self, Fact, RTest};
 /// What made a set of facts inconsistent.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Conflict {
-    /// An earlier or sibling test.
-    Test(Span),
+    /// An earlier or sibling test, and whether it was true or false on this path.
+    Test(Span, bool),
     /// The trigger guarantees this path has a value.
     Trigger(Slot),
 }
@@ -185,7 +185,7 @@ impl<'a> RuleCx<'a, '_> {
             .iter()
             .rev()
             .find(|g| facts::contradicts(fact, g))
-            .map(|g| Conflict::Test(g.origin))
+            .map(|g| Conflict::Test(g.origin, g.origin_held))
     }
 
     /// Whether the facts on the current path prove `slot` has a value.
@@ -203,13 +203,14 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("no event can reach this branch");
         match conflict {
-            Conflict::Test(origin) if origin == span => {}
-            Conflict::Test(origin) => {
+            Conflict::Test(origin, _) if origin == span => {}
+            Conflict::Test(origin, held) => {
                 let text = squash(self.file.slice(origin));
+                let truth = if held { "true" } else { "false" };
                 d = d.with_label(
                     self.file.id,
                     origin,
-                    format!("it contradicts `{text}`, known to hold or fail here"),
+                    format!("`{text}` is {truth} on this path"),
                 );
             }
             Conflict::Trigger(slot) => {
