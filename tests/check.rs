@@ -114,7 +114,7 @@ fn e0103_names_both_types_and_the_operator_that_fits() {
     let cases: [(&str, &str, &str); 7] = [
         (
             "case.subject > 5",
-            "`>` does not apply to `case.subject` (text)",
+            "`>` cannot compare `case.subject` (text) with number",
             "`>` compares numbers and timestamps; compare text with `==`, `in [...]` or `starts with`",
         ),
         (
@@ -129,12 +129,12 @@ fn e0103_names_both_types_and_the_operator_that_fits() {
         ),
         (
             "case.tags in [\"A\", \"B\"]",
-            "`in` does not apply to `case.tags` (list of text)",
+            "`in` cannot compare `case.tags` (list of text) with a list of text",
             "use `contains` to test membership: `case.tags contains \"A\"`",
         ),
         (
             "case.custom_fields.amount contains \"5\"",
-            "`contains` does not apply to `case.custom_fields.amount` (number)",
+            "`contains` cannot compare `case.custom_fields.amount` (number) with text",
             "compare numbers with a number, without quotes: `case.custom_fields.amount == 100`",
         ),
         (
@@ -482,6 +482,14 @@ fn one_mistake_reports_one_error() {
     // The unknown path is not also a type error, and proves nothing, so no warning follows.
     let src = cond_rule("", "case.subjet == 5");
     assert_eq!(codes(&src), ["E0101@5:6"]);
+    // A guard with a typo proves nothing, but the path it meant to guard is not also
+    // reported as "may render empty".
+    let body = "  if contact.emial is not empty then {\n".to_string()
+        + &post(r#""e": "{{contact.email}}""#)
+        + "  } else {\n"
+        + &post(r#""e": "{{contact.email}}""#)
+        + "  }\n";
+    assert_eq!(codes(&rule("case.closed", &body)), ["E0101@3:6"]);
     // An unknown trigger does not make trigger-dependent paths warn.
     let src = rule("case.close", &post(r#""a": "{{case.closed_at}}""#));
     assert_eq!(codes(&src), ["E0112@2:8"]);

@@ -172,7 +172,7 @@ impl<'a> RuleCx<'a, '_> {
         };
         if let Some(fallback) = &tag.fallback {
             self.check_fallback(slot, fallback);
-        } else if reachable && !self.known_non_empty(slot) {
+        } else if reachable && self.uncertain == 0 && !self.known_non_empty(slot) {
             self.may_render_empty(tag, slot);
         }
     }

@@ -34,6 +34,9 @@ pub(super) struct RuleCx<'a, 'e> {
     pub tests: Vec<Option<RTest<'a>>>,
     /// Actions that some event could reach.
     pub reachable_actions: usize,
+    /// Nesting depth of branches whose condition (or an earlier one of the chain) held an
+    /// error: what they prove is unknown, so "may render empty" stays quiet there.
+    pub uncertain: usize,
 }
 
 /// Checks one rule, appending its diagnostics.
@@ -53,6 +56,7 @@ pub(super) fn check_rule<'a>(
         facts: Vec::new(),
         tests: Vec::new(),
         reachable_actions: 0,
+        uncertain: 0,
     };
     for throttle in &rule.throttles {
         cx.check_rate(&throttle.rate);
@@ -121,8 +125,12 @@ impl<'a> RuleCx<'a, '_> {
         let base = self.facts.len();
         // Set once the earlier conditions together cover every event.
         let mut exhausted: Option<Conflict> = None;
+        // Set once a condition of the chain had an error (it and later branches).
+        let mut poisoned = false;
         for branch in &chain.branches {
-            let (holds, fails) = self.condition_facts(&branch.cond);
+            let (holds, fails, had_error) = self.condition_facts(&branch.cond);
+            poisoned |= had_error;
+            self.uncertain += usize::from(poisoned);
             let mark = self.facts.len();
             let conflict = exhausted.or_else(|| self.assume(&holds));
             if reachable {
@@ -131,6 +139,7 @@ impl<'a> RuleCx<'a, '_> {
                 }
             }
             self.check_block(&branch.block.stmts, reachable && conflict.is_none());
+            self.uncertain -= usize::from(poisoned);
             self.facts.truncate(mark);
             if exhausted.is_none() {
                 exhausted = self.assume(&fails);
@@ -142,13 +151,16 @@ impl<'a> RuleCx<'a, '_> {
                     self.unreachable(*span, conflict);
                 }
             }
+            self.uncertain += usize::from(poisoned);
             self.check_block(stmts, reachable && exhausted.is_none());
+            self.uncertain -= usize::from(poisoned);
         }
         self.facts.truncate(base);
     }
 
-    /// Type-checks a condition and returns what it proves when true and when false.
-    fn condition_facts(&mut self, cond: &'a ast::Cond) -> (Vec<Fact<'a>>, Vec<Fact<'a>>) {
+    /// Type-checks a condition and returns what it proves when true and when false, and
+    /// whether some test of it had an error.
+    fn condition_facts(&mut self, cond: &'a ast::Cond) -> (Vec<Fact<'a>>, Vec<Fact<'a>>, bool) {
         let start = self.tests.len();
         self.check_cond(cond);
         let mut holds = Vec::new();
@@ -157,8 +169,9 @@ impl<'a> RuleCx<'a, '_> {
         facts::prove(cond, true, &self.tests, &mut next, &mut holds);
         next = start;
         facts::prove(cond, false, &self.tests, &mut next, &mut fails);
+        let had_error = self.tests[start..].iter().any(Option::is_none);
         self.tests.truncate(start);
-        (holds, fails)
+        (holds, fails, had_error)
     }
 
     /// Adds facts to the current path; returns the first inconsistency found.
