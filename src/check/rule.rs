@@ -10,11 +10,25 @@ use crate::source::{SourceFile, Span};
 use super::env::Env;
 use super::facts::{self, Fact, RTest};
 
-/// What made a set of facts inconsistent.
+/// What made a set of facts inconsistent: the test whose fact was being added, and what
+/// it contradicts.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Conflict {
-    /// An earlier or sibling test, and whether it was true or false on this path.
-    Test(Span, bool),
+pub(super) struct Conflict {
+    pub new: Origin,
+    pub old: Against,
+}
+
+/// A test, and whether it was true or false on this path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Origin {
+    pub span: Span,
+    pub held: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Against {
+    /// An earlier or sibling test.
+    Test(Origin),
     /// The trigger guarantees this path has a value.
     Trigger(Slot),
 }
@@ -148,7 +162,9 @@ impl<'a> RuleCx<'a, '_> {
         if let Some(Block { span, stmts }) = &chain.otherwise {
             if reachable {
                 if let Some(conflict) = exhausted {
-                    self.unreachable(*span, conflict);
+                    // The opening brace: the whole block would drown the report.
+                    let brace = Span::new(span.start as usize, span.start as usize + 1);
+                    self.unreachable(brace, conflict);
                 }
             }
             self.uncertain += usize::from(poisoned);
@@ -191,14 +207,21 @@ impl<'a> RuleCx<'a, '_> {
             && fact.holds
             && !self.env.may_be_empty(fact.slot, self.trigger)
             && self.trigger.is_some();
+        let new = origin(fact);
         if trigger_sets_it {
-            return Some(Conflict::Trigger(fact.slot));
+            return Some(Conflict {
+                new,
+                old: Against::Trigger(fact.slot),
+            });
         }
         self.facts
             .iter()
             .rev()
             .find(|g| facts::contradicts(fact, g))
-            .map(|g| Conflict::Test(g.origin, g.origin_held))
+            .map(|g| Conflict {
+                new,
+                old: Against::Test(origin(g)),
+            })
     }
 
     /// Whether the facts on the current path prove `slot` has a value.
@@ -207,6 +230,8 @@ impl<'a> RuleCx<'a, '_> {
             || self.facts.iter().any(|f| f.proves_non_empty(slot))
     }
 
+    /// W0203 at `span` (a condition, or an `else` block's opening brace), labelling the
+    /// tests that contradict each other outside it.
     fn unreachable(&mut self, span: Span, conflict: Conflict) {
         let mut d = self
             .diag(
@@ -215,18 +240,30 @@ impl<'a> RuleCx<'a, '_> {
                 span,
             )
             .with_label_message("no event can reach this branch");
-        match conflict {
-            Conflict::Test(origin, _) if origin == span => {}
-            Conflict::Test(origin, held) => {
-                let text = squash(self.file.slice(origin));
-                let truth = if held { "true" } else { "false" };
-                d = d.with_label(
-                    self.file.id,
-                    origin,
-                    format!("`{text}` is {truth} on this path"),
-                );
+        let mut labels: Vec<Origin> = Vec::new();
+        if let Against::Test(old) = conflict.old {
+            if old.span != span {
+                labels.push(old);
             }
-            Conflict::Trigger(slot) => {
+        }
+        let new = conflict.new;
+        let new_inside = new.span.start >= span.start && new.span.end <= span.end;
+        if !new_inside && !labels.contains(&new) {
+            labels.push(new);
+        }
+        labels.sort_by_key(|o| o.span.start);
+        for test in labels {
+            let text = squash(self.file.slice(test.span));
+            let truth = if test.held { "true" } else { "false" };
+            d = d.with_label(
+                self.file.id,
+                test.span,
+                format!("`{text}` is {truth} on this path"),
+            );
+        }
+        match conflict.old {
+            Against::Test(_) => {}
+            Against::Trigger(slot) => {
                 let trigger = self.trigger.map_or("", Trigger::as_str);
                 d = d.with_label(
                     self.file.id,
@@ -282,6 +319,13 @@ fn contains_action(stmts: &[Stmt]) -> bool {
                     .is_some_and(|b| contains_action(&b.stmts))
         }
     })
+}
+
+fn origin(fact: &Fact<'_>) -> Origin {
+    Origin {
+        span: fact.origin,
+        held: fact.origin_held,
+    }
 }
 
 /// Source text on one line with runs of whitespace collapsed, for labels.
