@@ -448,6 +448,19 @@ fn e0113_a_custom_field_declared_with_two_types_labels_both() {
         d.labelled,
         ["field order_id: number", "field order_id: text"]
     );
+    // A `one of` listing a value twice.
+    let twice = "schema {\n  field tier: one of (\"a\", \"b\", \"a\")\n}\n";
+    let found = support::only(twice);
+    assert_eq!(
+        (
+            found.code.as_str(),
+            found.line,
+            found.column,
+            found.message.as_str()
+        ),
+        ("E0113", 2, 33, "value `\"a\"` is listed twice")
+    );
+    assert_eq!(found.help, "list each value of a `one of` type once");
     // The same type twice, and tags and secrets repeated, are fine.
     let same = "schema {\n  field order_id: text\n  tags \"A\"\n  secret S\n}\n";
     assert_eq!(check_files(&[("a.rule", same), ("b.rule", same)]), []);
