@@ -48,7 +48,7 @@ impl<'a> RuleCx<'a, '_> {
                 .diag(Code::TypeMismatch, m.message, test.span)
                 .with_label_message(label)
                 .with_help(m.help);
-            self.error(d);
+            self.report(d);
             return None;
         }
         if !self.literals_possible(test, lhs) {
@@ -134,7 +134,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("this comparison can never match")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 
     fn undeclared_tag(&mut self, span: Span, value: &str) {
@@ -156,7 +156,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("not a declared tag")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 }
 

@@ -110,7 +110,8 @@ fn check_trigger(
 }
 
 impl<'a> RuleCx<'a, '_> {
-    pub(super) fn error(&mut self, d: Diagnostic) {
+    /// Records an error or warning of this rule.
+    pub(super) fn report(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
@@ -275,7 +276,7 @@ impl<'a> RuleCx<'a, '_> {
                 );
             }
         }
-        self.error(d.with_help(
+        self.report(d.with_help(
             "remove the branch, or change its condition (or an earlier one) so some event can take it",
         ));
     }
@@ -300,7 +301,7 @@ impl<'a> RuleCx<'a, '_> {
                 "this rule has no action"
             })
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 }
 
