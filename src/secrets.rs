@@ -55,25 +55,26 @@ impl Secrets {
     /// Loads the file (if any) and the `RULEC_SECRET_*` variables of the required names;
     /// fails naming the first required secret that is absent or empty.
     pub fn load(file: Option<&Path>, required: &[String]) -> Result<Secrets, SecretsError> {
-        let mut values = BTreeMap::new();
-        for name in required {
-            if let Ok(value) = std::env::var(format!("{ENV_PREFIX}{name}")) {
-                values.insert(name.clone(), value);
-            }
-        }
-        if let Some(path) = file {
-            let shown = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|e| SecretsError::Read {
-                path: shown.clone(),
-                error: e.to_string(),
-            })?;
-            for (name, value) in parse_file(&text, &shown)? {
-                values.insert(name, value);
-            }
-        }
+        let values = collect(file, required)?;
         for name in required {
             if values.get(name).is_none_or(|v| v.is_empty()) {
                 return Err(SecretsError::Missing { name: name.clone() });
+            }
+        }
+        Ok(Secrets::from_map(values))
+    }
+
+    /// For `explain`, which shows requests with secrets redacted: like [`Secrets::load`],
+    /// but a secret that is not provided stands as `***` instead of failing.
+    pub fn load_or_placeholder(
+        file: Option<&Path>,
+        names: &[String],
+    ) -> Result<Secrets, SecretsError> {
+        let mut values = collect(file, names)?;
+        for name in names {
+            let value = values.entry(name.clone()).or_default();
+            if value.is_empty() {
+                *value = "***".to_string();
             }
         }
         Ok(Secrets::from_map(values))
@@ -118,6 +119,30 @@ impl Secrets {
         }
         out
     }
+}
+
+/// The environment's values of `names`, then the file's lines over them.
+fn collect(
+    file: Option<&Path>,
+    names: &[String],
+) -> Result<BTreeMap<String, String>, SecretsError> {
+    let mut values = BTreeMap::new();
+    for name in names {
+        if let Ok(value) = std::env::var(format!("{ENV_PREFIX}{name}")) {
+            values.insert(name.clone(), value);
+        }
+    }
+    if let Some(path) = file {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| SecretsError::Read {
+            path: shown.clone(),
+            error: e.to_string(),
+        })?;
+        for (name, value) in parse_file(&text, &shown)? {
+            values.insert(name, value);
+        }
+    }
+    Ok(values)
 }
 
 fn parse_file(text: &str, path: &str) -> Result<Vec<(String, String)>, SecretsError> {
