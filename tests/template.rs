@@ -17,7 +17,7 @@ fn compile(src: &str) -> Plan {
     plan::compile(&fe.sources, &fe.files, &fe.checked.schema)
 }
 
-const RULE: &str = r#"
+const RULE: &str = r##"
 schema {
   field amount: number
   field labels: list of text
@@ -43,7 +43,7 @@ rule "render" {
     }
   }
 }
-"#;
+"##;
 
 fn event(subject: Value, custom: Value) -> String {
     json!({
@@ -61,7 +61,8 @@ fn render(plan: &Plan, json: &str) -> Request {
     let e = decode_event(plan, json).unwrap();
     let secrets = Secrets::from_pairs([("TOKEN", "tok")]);
     let out = evaluate(plan, &e, &secrets);
-    out[0].requests().next().unwrap().clone()
+    let request = out[0].requests().next().unwrap().clone();
+    request
 }
 
 #[test]
@@ -69,21 +70,33 @@ fn a_full_render() {
     let plan = compile(RULE);
     let r = render(
         &plan,
-        &event(json!("Say \"hi\"\n"), json!({"amount": 125.0, "labels": ["a", "b"], "vip": false, "note": ""})),
+        &event(
+            json!("Say \"hi\"\n"),
+            json!({"amount": 125.0, "labels": ["a", "b"], "vip": false, "note": ""}),
+        ),
     );
-    assert_eq!(r.url, "https://x.example/cases/c%2F1%202/notes?s=Say%20%22hi%22%0A");
-    assert_eq!(r.error.as_deref().map(|e| e.contains("line break")), Some(true));
+    assert_eq!(
+        r.url,
+        "https://x.example/cases/c%2F1%202/notes?s=Say%20%22hi%22%0A"
+    );
+    assert_eq!(
+        r.error.as_deref().map(|e| e.contains("line break")),
+        Some(true)
+    );
     // The header held a newline, so nothing was built.
     assert!(r.body.is_none());
 
     let r = render(
         &plan,
-        &event(json!("Say \"hi\" \\ ok"), json!({"amount": 125.0, "labels": ["a", "b"], "vip": false, "note": ""})),
+        &event(
+            json!("Say \"hi\" \\ ok"),
+            json!({"amount": 125.0, "labels": ["a", "b"], "vip": false, "note": ""}),
+        ),
     );
     assert_eq!(r.error, None);
     assert_eq!(
         r.body.as_deref().unwrap(),
-        r#"{"text":"Say \"hi\" \\ ok","mixed":"#A-1: 125 [\"a\",\"b\"] false","amount":125,"labels":["a","b"],"vip":false,"note":"","fallback":125,"at":"2026-05-10T14:03:00Z","nested":[1,true,null,{"k\"ey":"lit\n"}]}"#
+        r##"{"text":"Say \"hi\" \\ ok","mixed":"#A-1: 125 [\"a\",\"b\"] false","amount":125,"labels":["a","b"],"vip":false,"note":"","fallback":125,"at":"2026-05-10T14:03:00Z","nested":[1,true,null,{"k\"ey":"lit\n"}]}"##
     );
     assert_eq!(
         r.headers,
@@ -91,7 +104,10 @@ fn a_full_render() {
             ("Authorization".to_string(), "Bearer tok".to_string()),
             ("X-Subject".to_string(), "Say \"hi\" \\ ok".to_string()),
             ("Content-Type".to_string(), "application/json".to_string()),
-            ("Idempotency-Key".to_string(), rulec::vm::effect::idempotency_key("render", "evt_9", 1)),
+            (
+                "Idempotency-Key".to_string(),
+                rulec::vm::effect::idempotency_key("render", "evt_9", 1)
+            ),
         ]
     );
 }
@@ -108,7 +124,10 @@ fn absent_values_render_null_or_nothing_and_fallbacks_apply() {
     assert_eq!(body["labels"], Value::Null);
     assert_eq!(body["note"], Value::Null);
     assert_eq!(body["fallback"], json!(0));
-    let r = render(&plan, &event(json!(""), json!({"labels": [], "amount": 0.1})));
+    let r = render(
+        &plan,
+        &event(json!(""), json!({"labels": [], "amount": 0.1})),
+    );
     let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
     assert_eq!(body["labels"], json!([]));
     assert_eq!(body["amount"], json!(0.1));
@@ -124,7 +143,10 @@ fn a_header_can_set_the_content_type_and_no_body_means_none() {
     let e = decode_event(&plan, &event(json!("s"), json!({}))).unwrap();
     let out = evaluate(&plan, &e, &Secrets::default());
     let reqs: Vec<_> = out[0].requests().collect();
-    assert_eq!(reqs[0].headers[0], ("content-type".into(), "application/vnd.x+json".into()));
+    assert_eq!(
+        reqs[0].headers[0],
+        ("content-type".into(), "application/vnd.x+json".into())
+    );
     assert!(!reqs[0].headers.iter().any(|(n, _)| n == "Content-Type"));
     assert_eq!(reqs[0].body.as_deref(), Some("{}"));
     assert_eq!(reqs[1].body, None);

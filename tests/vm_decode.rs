@@ -99,11 +99,31 @@ fn a_number_field_holding_text_rejects_naming_the_field() {
 #[test]
 fn custom_fields_must_match_their_types() {
     let cases = [
-        ("\"order_id\": \"77\"", "\"order_id\": 77", "case.custom_fields.order_id"),
-        ("\"order_id\": \"77\"", "\"vip\": \"yes\"", "case.custom_fields.vip"),
-        ("\"order_id\": \"77\"", "\"tier\": \"gold\"", "case.custom_fields.tier"),
-        ("\"order_id\": \"77\"", "\"due\": \"tomorrow\"", "case.custom_fields.due"),
-        ("\"order_id\": \"77\"", "\"labels\": [1]", "case.custom_fields.labels"),
+        (
+            "\"order_id\": \"77\"",
+            "\"order_id\": 77",
+            "case.custom_fields.order_id",
+        ),
+        (
+            "\"order_id\": \"77\"",
+            "\"vip\": \"yes\"",
+            "case.custom_fields.vip",
+        ),
+        (
+            "\"order_id\": \"77\"",
+            "\"tier\": \"gold\"",
+            "case.custom_fields.tier",
+        ),
+        (
+            "\"order_id\": \"77\"",
+            "\"due\": \"tomorrow\"",
+            "case.custom_fields.due",
+        ),
+        (
+            "\"order_id\": \"77\"",
+            "\"labels\": [1]",
+            "case.custom_fields.labels",
+        ),
     ];
     for (from, to, field) in cases {
         let e = error(&with(from, to));
@@ -115,7 +135,10 @@ fn custom_fields_must_match_their_types() {
         "\"vip\": true, \"tier\": \"pro\", \"due\": \"2026-01-01T00:00:00.5Z\", \"labels\": [\"a\"], \"order_id\": null",
     );
     let e = decode_event(&plan(), &ok).unwrap();
-    assert_eq!(e.value(slot("case.custom_fields.order_id")), &Value::Missing);
+    assert_eq!(
+        e.value(slot("case.custom_fields.order_id")),
+        &Value::Missing
+    );
     assert_eq!(e.value(slot("case.custom_fields.vip")), &Value::Bool(true));
 }
 
@@ -124,9 +147,21 @@ fn required_fields_reject_when_missing_blank_or_null() {
     for (from, to, field) in [
         ("\"id\": \"evt_01\", ", "", "id"),
         ("\"slug\": \"acme\"", "\"slug\": \"\"", "tenant.slug"),
-        ("\"human_id\": \"ACME-1042\"", "\"human_id\": null", "case.human_id"),
-        ("\"closed_at\": \"2026-05-10T16:03:00+02:00\",", "", "case.closed_at"),
-        ("\"contact\": {\"id\": \"ct_9\", ", "\"contact\": {", "contact.id"),
+        (
+            "\"human_id\": \"ACME-1042\"",
+            "\"human_id\": null",
+            "case.human_id",
+        ),
+        (
+            "\"closed_at\": \"2026-05-10T16:03:00+02:00\",",
+            "",
+            "case.closed_at",
+        ),
+        (
+            "\"contact\": {\"id\": \"ct_9\", ",
+            "\"contact\": {",
+            "contact.id",
+        ),
     ] {
         let e = error(&with(from, to));
         assert_eq!(e.field(), Some(field), "{e}");
@@ -164,9 +199,15 @@ fn unknown_types_and_bad_json_reject() {
     assert!(e.to_string().contains("`case.merged`"));
     assert!(matches!(error("{not json"), EventError::Json(_)));
     assert!(matches!(error("[1, 2]"), EventError::Json(_)));
-    assert!(matches!(error(&format!("{RECIPE} trailing")), EventError::Json(_)));
+    assert!(matches!(
+        error(&format!("{RECIPE} trailing")),
+        EventError::Json(_)
+    ));
     let e = error(&with("\"high\"", "\"sky-high\""));
     assert_eq!(e.field(), Some("case.priority"));
-    let e = error(&with("\"tenant\": {\"slug\": \"acme\", \"name\": \"Acme Inc\"}", "\"tenant\": \"acme\""));
+    let e = error(&with(
+        "\"tenant\": {\"slug\": \"acme\", \"name\": \"Acme Inc\"}",
+        "\"tenant\": \"acme\"",
+    ));
     assert!(e.to_string().contains("`tenant`"), "{e}");
 }

@@ -73,7 +73,11 @@ fn comparisons_against_an_empty_value_are_false_except_the_negative_ones() {
     ] {
         let plan = one_test(cond);
         for patch in &empty_cases {
-            assert_eq!(branch(&plan, patch.clone()).is_some(), expected, "{cond} with {patch}");
+            assert_eq!(
+                branch(&plan, patch.clone()).is_some(),
+                expected,
+                "{cond} with {patch}"
+            );
         }
     }
     for (cond, expected) in [
@@ -84,35 +88,107 @@ fn comparisons_against_an_empty_value_are_false_except_the_negative_ones() {
         ("case.tags is empty", true),
     ] {
         let plan = one_test(cond);
-        assert_eq!(branch(&plan, json!({"tags": []})).is_some(), expected, "{cond}");
+        assert_eq!(
+            branch(&plan, json!({"tags": []})).is_some(),
+            expected,
+            "{cond}"
+        );
     }
 }
 
 #[test]
 fn comparisons_on_present_values() {
     for (cond, patch, expected) in [
-        ("case.subject == \"Refund\"", json!({"subject": "Refund"}), true),
-        ("case.subject contains \"fun\"", json!({"subject": "Refund"}), true),
-        ("case.subject starts with \"Ref\"", json!({"subject": "Refund"}), true),
-        ("case.subject ends with \"und\"", json!({"subject": "Refund"}), true),
-        ("case.subject ends with \"Ref\"", json!({"subject": "Refund"}), false),
-        ("case.tags contains \"Bug\"", json!({"tags": ["Bug", "X"]}), true),
+        (
+            "case.subject == \"Refund\"",
+            json!({"subject": "Refund"}),
+            true,
+        ),
+        (
+            "case.subject contains \"fun\"",
+            json!({"subject": "Refund"}),
+            true,
+        ),
+        (
+            "case.subject starts with \"Ref\"",
+            json!({"subject": "Refund"}),
+            true,
+        ),
+        (
+            "case.subject ends with \"und\"",
+            json!({"subject": "Refund"}),
+            true,
+        ),
+        (
+            "case.subject ends with \"Ref\"",
+            json!({"subject": "Refund"}),
+            false,
+        ),
+        (
+            "case.tags contains \"Bug\"",
+            json!({"tags": ["Bug", "X"]}),
+            true,
+        ),
         ("case.tags contains \"Bu\"", json!({"tags": ["Bug"]}), false),
-        ("case.custom_fields.amount > 100", json!({"custom_fields": {"amount": 125.5}}), true),
-        ("case.custom_fields.amount >= 125.5", json!({"custom_fields": {"amount": 125.5}}), true),
-        ("case.custom_fields.amount < 100", json!({"custom_fields": {"amount": 125.5}}), false),
-        ("case.priority in [\"high\", \"urgent\"]", json!({"priority": "urgent"}), true),
-        ("case.priority not in [\"high\", \"urgent\"]", json!({"priority": "low"}), true),
-        ("case.custom_fields.tier == \"pro\"", json!({"custom_fields": {"tier": "pro"}}), true),
-        ("case.custom_fields.due < \"2026-06-01T00:00:00Z\"", json!({"custom_fields": {"due": "2026-05-31T23:00:00-02:00"}}), false),
-        ("case.custom_fields.due < \"2026-06-01T00:00:00Z\"", json!({"custom_fields": {"due": "2026-05-31T23:00:00Z"}}), true),
+        (
+            "case.custom_fields.amount > 100",
+            json!({"custom_fields": {"amount": 125.5}}),
+            true,
+        ),
+        (
+            "case.custom_fields.amount >= 125.5",
+            json!({"custom_fields": {"amount": 125.5}}),
+            true,
+        ),
+        (
+            "case.custom_fields.amount < 100",
+            json!({"custom_fields": {"amount": 125.5}}),
+            false,
+        ),
+        (
+            "case.priority in [\"high\", \"urgent\"]",
+            json!({"priority": "urgent"}),
+            true,
+        ),
+        (
+            "case.priority not in [\"high\", \"urgent\"]",
+            json!({"priority": "low"}),
+            true,
+        ),
+        (
+            "case.custom_fields.tier == \"pro\"",
+            json!({"custom_fields": {"tier": "pro"}}),
+            true,
+        ),
+        (
+            "case.custom_fields.due < \"2026-06-01T00:00:00Z\"",
+            json!({"custom_fields": {"due": "2026-05-31T23:00:00-02:00"}}),
+            false,
+        ),
+        (
+            "case.custom_fields.due < \"2026-06-01T00:00:00Z\"",
+            json!({"custom_fields": {"due": "2026-05-31T23:00:00Z"}}),
+            true,
+        ),
         ("case.closed_at > case.created_at", json!({}), true),
         ("not case.subject is empty", json!({"subject": "a"}), true),
-        ("case.subject == \"a\" or case.subject == \"b\"", json!({"subject": "b"}), true),
-        ("case.subject == \"a\" and not (case.priority == \"low\")", json!({"subject": "a", "priority": "low"}), false),
+        (
+            "case.subject == \"a\" or case.subject == \"b\"",
+            json!({"subject": "b"}),
+            true,
+        ),
+        (
+            "case.subject == \"a\" and not (case.priority == \"low\")",
+            json!({"subject": "a", "priority": "low"}),
+            false,
+        ),
     ] {
         let plan = one_test(cond);
-        assert_eq!(branch(&plan, patch.clone()).is_some(), expected, "{cond} with {patch}");
+        assert_eq!(
+            branch(&plan, patch.clone()).is_some(),
+            expected,
+            "{cond} with {patch}"
+        );
     }
 }
 
@@ -149,15 +225,26 @@ fn branch_paths_and_positions_follow_the_source() {
     assert_eq!(urgent[0].branch, "if 1 > if 1");
     assert_eq!(
         urls(&urgent[0]),
-        vec![(1, "https://always.example/a".into()), (2, "https://x.example/nested-if".into())]
+        vec![
+            (1, "https://always.example/a".into()),
+            (2, "https://x.example/nested-if".into())
+        ]
     );
-    let titled = run(&plan, &event("case.updated", json!({"priority": "urgent", "subject": "s"})));
+    let titled = run(
+        &plan,
+        &event(
+            "case.updated",
+            json!({"priority": "urgent", "subject": "s"}),
+        ),
+    );
     assert_eq!(titled[0].branch, "if 1 > else");
     assert_eq!(urls(&titled[0])[1].0, 3);
 
     let high = run(&plan, &event("case.updated", json!({"priority": "high"})));
     assert_eq!(high[0].branch, "else if 2");
-    assert!(matches!(&high[0].steps[1], Step::Parallel(rs) if rs.len() == 2 && rs[0].position == 4 && rs[1].position == 5));
+    assert!(
+        matches!(&high[0].steps[1], Step::Parallel(rs) if rs.len() == 2 && rs[0].position == 4 && rs[1].position == 5)
+    );
     assert!(matches!(&high[0].steps[2], Step::One(r) if r.position == 6));
 
     let other = run(&plan, &event("case.updated", json!({})));

@@ -75,18 +75,19 @@ impl<'a> Interp<'a> {
             };
         }
         self.stmts(&rule.body, true);
-        let branch = crate::vm::branch_path(&[]);
         let branch = if self.path.is_empty() {
-            branch
+            "always".to_string()
         } else {
             self.path.join(" > ")
         };
-        let reason = if !self.steps.is_empty() {
-            None
-        } else if self.conditions.iter().all(|c| !c.value) && !self.conditions.is_empty() {
-            Some("no condition holds, so no branch is taken and nothing is sent".to_string())
+        let (branch, reason) = if !self.steps.is_empty() {
+            (Some(branch), None)
+        } else if self.path.is_empty() && !self.conditions.is_empty() {
+            let reason = "no condition holds, so no branch is taken and nothing is sent";
+            (None, Some(reason.to_string()))
         } else {
-            Some(format!("the branch taken (`{branch}`) sends nothing"))
+            let reason = format!("the branch taken (`{branch}`) sends nothing");
+            (Some(branch), Some(reason))
         };
         RuleReport {
             rule: self.rule_name,
@@ -94,7 +95,7 @@ impl<'a> Interp<'a> {
             trigger,
             trigger_matched: true,
             conditions: self.conditions,
-            branch: Some(branch),
+            branch,
             steps: self.steps,
             reason,
         }

@@ -30,7 +30,8 @@ pub struct RuleReport {
     pub trigger_matched: bool,
     /// Every condition evaluated, in evaluation order (nested ones included).
     pub conditions: Vec<CondReport>,
-    /// `always`, `if 1`, `else if 2 > if 1`, ...; `None` when the trigger did not match.
+    /// `always`, `if 1`, `else if 2 > if 1`, ...; `None` when the trigger did not match
+    /// or no branch was taken.
     pub branch: Option<String>,
     /// The requests it would send, in order (real secret values: redact to show).
     pub steps: Vec<Step>,

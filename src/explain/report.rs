@@ -31,20 +31,24 @@ pub fn human(event: &Event, reports: &[RuleReport], secrets: &Secrets) -> String
         }
         let _ = writeln!(out, "  trigger `{}` matches", r.trigger);
         for c in &r.conditions {
-            let _ = writeln!(
-                out,
-                "  {} (line {}): `{}` is {}",
-                c.branch, c.line, c.text, c.value
-            );
-            for t in &c.tests {
-                let reads: Vec<String> =
-                    t.reads.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-                let _ = writeln!(out, "    `{}` is {}: {}", t.text, t.value, reads.join(", "));
+            let head = format!("  {} (line {}): ", c.branch, c.line);
+            match c.tests.as_slice() {
+                [only] if only.text == c.text => {
+                    let _ = writeln!(out, "{head}{}", show_test(only));
+                }
+                tests => {
+                    let _ = writeln!(out, "{head}`{}` is {}", c.text, c.value);
+                    for t in tests {
+                        let _ = writeln!(out, "    {}", show_test(t));
+                    }
+                }
             }
         }
-        if let Some(branch) = &r.branch {
-            let _ = writeln!(out, "  branch taken: {branch}");
-        }
+        let _ = writeln!(
+            out,
+            "  branch taken: {}",
+            r.branch.as_deref().unwrap_or("none")
+        );
         match &r.reason {
             Some(reason) => {
                 let _ = writeln!(out, "  sends nothing: {reason}");
@@ -58,6 +62,12 @@ pub fn human(event: &Event, reports: &[RuleReport], secrets: &Secrets) -> String
         }
     }
     out
+}
+
+/// `` `case.tags contains "Bug"` is false: case.tags = ["Billing"] ``
+fn show_test(t: &super::TestReport) -> String {
+    let reads: Vec<String> = t.reads.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+    format!("`{}` is {}: {}", t.text, t.value, reads.join(", "))
 }
 
 fn write_step(step: &Step, secrets: &Secrets, out: &mut String) {
