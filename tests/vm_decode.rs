@@ -211,3 +211,36 @@ fn unknown_types_and_bad_json_reject() {
     ));
     assert!(e.to_string().contains("`tenant`"), "{e}");
 }
+
+mod timestamps {
+    use chrono::{DateTime, SecondsFormat};
+    use proptest::prelude::*;
+    use rulec::vm::parse_stamp;
+
+    proptest! {
+        /// The fast path for `...Z` agrees with chrono on every second from year 1 to 9999.
+        #[test]
+        fn utc_seconds_agree_with_chrono(secs in -62_135_596_800i64..253_402_300_799) {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let text = t.to_rfc3339_opts(SecondsFormat::Secs, true);
+            let stamp = parse_stamp(&text).unwrap();
+            prop_assert_eq!(stamp.nanos, secs.saturating_mul(1_000_000_000));
+            prop_assert_eq!(stamp.text, text);
+        }
+    }
+
+    #[test]
+    fn offsets_fractions_and_bad_dates() {
+        let s = parse_stamp("2026-05-10T16:03:00.250+02:00").unwrap();
+        assert_eq!(s.text, "2026-05-10T14:03:00.250Z");
+        assert_eq!(
+            parse_stamp("2026-05-10T14:03:00.000Z").unwrap().text,
+            "2026-05-10T14:03:00Z"
+        );
+        assert!(parse_stamp("2026-02-29T00:00:00Z").is_none());
+        assert!(parse_stamp("2024-02-29T00:00:00Z").is_some());
+        assert!(parse_stamp("2026-13-01T00:00:00Z").is_none());
+        assert!(parse_stamp("2026-05-10T24:00:00Z").is_none());
+        assert!(parse_stamp("yesterday").is_none());
+    }
+}
