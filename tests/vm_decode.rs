@@ -1,41 +1,38 @@
 //! Event decoding (spec §8, §10): required fields, custom field types, timestamps.
 
 use rulec::plan::{self, Plan};
-use rulec::schema::{CustomField, Schema, Type};
 use rulec::source::SourceMap;
 use rulec::vm::{decode_event, EventError, Value};
 
+/// The custom fields of every type, and a rule that reads the slots the tests look at
+/// (decoding keeps only what some rule reads).
+const RULES: &str = r#"
+schema {
+  field refund_amount: number
+  field order_id: text
+  field vip: bool
+  field tier: one of ("free", "pro")
+  field due: timestamp
+  field labels: list of text
+}
+rule "reads" {
+  when case.closed
+  post "https://x.example/" {
+    body {
+      "a": {{case.custom_fields.refund_amount}}, "b": {{case.custom_fields.order_id}},
+      "c": {{case.custom_fields.vip}}, "d": {{case.tags}}, "e": {{case.closed_at}},
+      "f": {{contact.phone}}
+    }
+  }
+}
+"#;
+
 fn plan() -> Plan {
-    let schema = Schema {
-        custom_fields: vec![
-            CustomField {
-                name: "refund_amount".into(),
-                ty: Type::Number,
-            },
-            CustomField {
-                name: "order_id".into(),
-                ty: Type::Text,
-            },
-            CustomField {
-                name: "vip".into(),
-                ty: Type::Bool,
-            },
-            CustomField {
-                name: "tier".into(),
-                ty: Type::OneOf(vec!["free".into(), "pro".into()]),
-            },
-            CustomField {
-                name: "due".into(),
-                ty: Type::Timestamp,
-            },
-            CustomField {
-                name: "labels".into(),
-                ty: Type::ListOfText,
-            },
-        ],
-        ..Schema::default()
-    };
-    plan::compile(&SourceMap::new(), &[], &schema)
+    let mut sources = SourceMap::new();
+    sources.add("t.rule", RULES);
+    let fe = rulec::cli::frontend::analyze(sources);
+    assert!(!fe.has_errors(), "{:#?}", fe.diagnostics);
+    plan::compile(&fe.sources, &fe.files, &fe.checked.schema)
 }
 
 const RECIPE: &str = r#"{"id": "evt_01", "type": "case.closed", "at": "2026-05-10T14:03:00Z",
@@ -80,6 +77,19 @@ fn the_recipe_event_decodes_into_slots() {
         other => panic!("not a timestamp: {other:?}"),
     }
     assert_eq!(e.value(slot("contact.phone")), &Value::Missing);
+}
+
+#[test]
+fn fields_no_rule_reads_are_validated_but_not_kept() {
+    let p = plan();
+    let e = decode_event(&p, RECIPE).unwrap();
+    // `case.subject` is in the event but no rule reads it.
+    assert_eq!(e.value(slot("case.subject")), &Value::Missing);
+    // It is still type-checked, and required fields are still required.
+    let e = error(&with("\"Refund for order 77\"", "17"));
+    assert_eq!(e.field(), Some("case.subject"));
+    let e = error(&with("\"human_id\": \"ACME-1042\"", "\"human_id\": \"\""));
+    assert_eq!(e.field(), Some("case.human_id"));
 }
 
 fn error(json: &str) -> EventError {

@@ -45,6 +45,7 @@ pub fn compile(sources: &SourceMap, files: &[ast::File], schema: &Schema) -> Pla
         actions: Vec::new(),
         rules: Vec::new(),
         by_trigger: vec![Vec::new(); Trigger::ALL.len()],
+        read_slots: Vec::new(),
     };
     let mut lowerer = Lowerer {
         schema,
@@ -61,7 +62,58 @@ pub fn compile(sources: &SourceMap, files: &[ast::File], schema: &Schema) -> Pla
             }
         }
     }
-    lowerer.plan
+    let mut plan = lowerer.plan;
+    plan.read_slots = read_slots(&plan);
+    plan
+}
+
+/// The slots the code and templates read.
+fn read_slots(plan: &Plan) -> Vec<u16> {
+    let mut slots = Vec::new();
+    for instr in &plan.code {
+        match *instr {
+            Instr::IsEmpty { slot }
+            | Instr::IsNotEmpty { slot }
+            | Instr::In { slot, .. }
+            | Instr::NotIn { slot, .. } => slots.push(slot),
+            _ => {}
+        }
+        if let Some(rhs) = super::instr_rhs(instr) {
+            if let Some(slot) = instr_lhs(instr) {
+                slots.push(slot);
+            }
+            if let Rhs::Slot(slot) = rhs {
+                slots.push(slot);
+            }
+        }
+    }
+    for t in &plan.templates {
+        for s in &t.segments {
+            if let Segment::Text { slot, .. } | Segment::Json { slot, .. } = s {
+                slots.push(*slot);
+            }
+        }
+    }
+    slots.retain(|s| *s != UNKNOWN_SLOT);
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+fn instr_lhs(instr: &Instr) -> Option<u16> {
+    match *instr {
+        Instr::Contains { slot, .. }
+        | Instr::NotContains { slot, .. }
+        | Instr::Eq { slot, .. }
+        | Instr::Ne { slot, .. }
+        | Instr::Lt { slot, .. }
+        | Instr::Le { slot, .. }
+        | Instr::Gt { slot, .. }
+        | Instr::Ge { slot, .. }
+        | Instr::StartsWith { slot, .. }
+        | Instr::EndsWith { slot, .. } => Some(slot),
+        _ => None,
+    }
 }
 
 struct Lowerer<'a> {

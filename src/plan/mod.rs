@@ -43,6 +43,9 @@ pub struct Plan {
     pub rules: Vec<RulePlan>,
     /// Rule indices per trigger, in the order of [`Trigger::ALL`].
     pub by_trigger: Vec<Vec<u32>>,
+    /// Every slot a condition or template reads, sorted. Decoding keeps only these (plus
+    /// the ids); the other fields are validated but not stored.
+    pub read_slots: Vec<u16>,
 }
 
 /// A source location: file index and 1-based line.

@@ -7,10 +7,10 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use super::value::{Stamp, Value};
+use super::leaf::{Leaf, LeafSeed};
+use super::value::Value;
 use crate::plan::{FieldSpec, Plan, ValueType};
 use crate::schema::{Emptiness, Trigger, BUILTINS};
 
@@ -138,10 +138,22 @@ impl std::error::Error for EventError {}
 
 /// Decodes one JSON event for a plan (its custom fields decide how those decode).
 pub fn decode_event(plan: &Plan, json: &str) -> Result<Event, EventError> {
+    let mut keep = [0u64; 4];
+    for &slot in plan
+        .read_slots
+        .iter()
+        .chain(&[ID, TYPE, CASE_ID, CONTACT_ID])
+    {
+        if let Some(word) = keep.get_mut(slot as usize / 64) {
+            *word |= 1 << (slot % 64);
+        }
+    }
     let mut state = State {
         slots: vec![Value::Missing; BUILTINS.len() + plan.fields.len()],
         error: None,
         fields: &plan.fields,
+        keep,
+        present: 0,
     };
     let mut de = serde_json::Deserializer::from_str(json);
     let parsed = ObjectSeed {
@@ -171,7 +183,7 @@ pub fn decode_event(plan: &Plan, json: &str) -> Result<Event, EventError> {
             Emptiness::RequiredUnder(t) => t == trigger,
             Emptiness::Maybe => false,
         };
-        if required && state.slots[i].is_empty() {
+        if required && state.present & (1 << i) == 0 {
             return Err(EventError::Missing {
                 field: b.json.join("."),
             });
@@ -187,6 +199,10 @@ struct State<'p> {
     slots: Vec<Value>,
     error: Option<EventError>,
     fields: &'p [FieldSpec],
+    /// Bit per slot: kept (read by some rule). Slots past the mask are all kept.
+    keep: [u64; 4],
+    /// Bit per built-in slot: present and not empty (for the required-field check).
+    present: u64,
 }
 
 /// A JSON object of the event: its known children.
@@ -285,10 +301,12 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
         while let Some(child) = map.next_key_seed(KeySeed(self.node))? {
             match child {
                 Some(Child::Leaf(slot)) => {
-                    let raw: Raw = map.next_value()?;
-                    let ty = &BUILTIN_TYPES[*slot as usize];
-                    let name = || BUILTINS[*slot as usize].json.join(".");
-                    self.state.set(*slot as usize, raw, ty, name);
+                    let slot = *slot as usize;
+                    let ty = &BUILTIN_TYPES[slot];
+                    let keep = self.state.keeps(slot);
+                    let leaf = map.next_value_seed(LeafSeed { ty, keep })?;
+                    let name = || BUILTINS[slot].json.join(".");
+                    self.state.set(slot, leaf, name);
                 }
                 Some(Child::Object(node)) => map.next_value_seed(ObjectSeed {
                     node,
@@ -351,9 +369,14 @@ impl<'de> Visitor<'de> for CustomSeed<'_, '_> {
         while let Some(index) = map.next_key_seed(FieldKeySeed(fields))? {
             match index {
                 Some(i) => {
-                    let raw: Raw = map.next_value()?;
+                    let slot = BUILTINS.len() + i;
+                    let keep = self.state.keeps(slot);
+                    let leaf = map.next_value_seed(LeafSeed {
+                        ty: &fields[i].ty,
+                        keep,
+                    })?;
                     let name = || format!("case.custom_fields.{}", fields[i].name);
-                    self.state.set(BUILTINS.len() + i, raw, &fields[i].ty, name);
+                    self.state.set(slot, leaf, name);
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -384,16 +407,26 @@ impl<'de> Visitor<'de> for FieldKeySeed<'_> {
 }
 
 impl State<'_> {
+    /// Whether a slot's value is kept (some rule reads it) or only validated.
+    fn keeps(&self, slot: usize) -> bool {
+        self.keep
+            .get(slot / 64)
+            .is_none_or(|w| w & (1 << (slot % 64)) != 0)
+    }
+
     /// Stores a leaf, or records the first type error (decoding goes on to the end of
     /// the JSON so a syntax error later in the line is not hidden behind it).
-    fn set(&mut self, slot: usize, raw: Raw, ty: &ValueType, name: impl FnOnce() -> String) {
-        match convert(raw, ty) {
-            Ok(value) => {
+    fn set(&mut self, slot: usize, leaf: Leaf, name: impl FnOnce() -> String) {
+        let non_empty = match leaf {
+            Leaf::Value(value) => {
+                let non_empty = !value.is_empty();
                 if let Some(s) = self.slots.get_mut(slot) {
                     *s = value;
                 }
+                non_empty
             }
-            Err((expected, found)) => {
+            Leaf::Seen { empty } => !empty,
+            Leaf::Bad { expected, found } => {
                 if self.error.is_none() {
                     self.error = Some(EventError::Invalid {
                         field: name(),
@@ -401,213 +434,11 @@ impl State<'_> {
                         found,
                     });
                 }
+                false
             }
+        };
+        if non_empty && slot < 64 {
+            self.present |= 1 << slot;
         }
     }
-}
-
-/// A leaf as JSON gave it.
-enum Raw {
-    Null,
-    Str(String),
-    Num(f64),
-    Bool(bool),
-    List(Vec<String>),
-    /// An object, or an array holding something other than strings.
-    Other(&'static str),
-}
-
-impl Raw {
-    fn show(&self) -> String {
-        match self {
-            Raw::Null => "null".into(),
-            Raw::Str(s) => serde_json::to_string(s).unwrap_or_default(),
-            Raw::Num(n) => {
-                let mut s = String::new();
-                super::value::write_number(&mut s, *n);
-                s
-            }
-            Raw::Bool(b) => b.to_string(),
-            Raw::List(items) => serde_json::to_string(items).unwrap_or_default(),
-            Raw::Other(what) => what.to_string(),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Raw {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Raw, D::Error> {
-        d.deserialize_any(RawVisitor)
-    }
-}
-
-struct RawVisitor;
-
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = Raw;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Raw, E> {
-        Ok(Raw::Null)
-    }
-    fn visit_none<E>(self) -> Result<Raw, E> {
-        Ok(Raw::Null)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Raw, E> {
-        Ok(Raw::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Raw, E> {
-        Ok(Raw::Num(v as f64))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Raw, E> {
-        Ok(Raw::Num(v as f64))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Raw, E> {
-        Ok(Raw::Num(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Raw, E> {
-        Ok(Raw::Str(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Raw, E> {
-        Ok(Raw::Str(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
-        let mut items = Vec::new();
-        let mut all_text = true;
-        while let Some(item) = seq.next_element::<serde_json::Value>()? {
-            match item {
-                serde_json::Value::String(s) => items.push(s),
-                _ => all_text = false,
-            }
-        }
-        Ok(if all_text {
-            Raw::List(items)
-        } else {
-            Raw::Other("an array of items that are not all text")
-        })
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Raw::Other("an object"))
-    }
-}
-
-/// A raw leaf as the declared type; `Err((expected, found))` when it does not fit.
-/// `null` is absent and `""` is a present empty value, for every type.
-fn convert(raw: Raw, ty: &ValueType) -> Result<Value, (String, String)> {
-    let mismatch = |raw: &Raw, expected: &str| Err((expected.to_string(), raw.show()));
-    match (raw, ty) {
-        (Raw::Null, _) => Ok(Value::Missing),
-        (Raw::Str(s), ValueType::Text) => Ok(Value::Text(s)),
-        (Raw::Str(s), ValueType::OneOf(options)) => {
-            if s.is_empty() || options.contains(&s) {
-                Ok(Value::Text(s))
-            } else {
-                mismatch(&Raw::Str(s), &ValueType::OneOf(options.clone()).describe())
-            }
-        }
-        (Raw::Str(s), ValueType::Timestamp) if s.is_empty() => Ok(Value::Text(s)),
-        (Raw::Str(s), ValueType::Timestamp) => match parse_stamp(&s) {
-            Some(stamp) => Ok(Value::Time(stamp)),
-            None => mismatch(&Raw::Str(s), "an RFC 3339 timestamp"),
-        },
-        (Raw::Str(s), ValueType::Number | ValueType::Bool | ValueType::ListOfText)
-            if s.is_empty() =>
-        {
-            Ok(Value::Text(s))
-        }
-        (Raw::Num(n), ValueType::Number) => Ok(Value::Number(n)),
-        (Raw::Bool(b), ValueType::Bool) => Ok(Value::Bool(b)),
-        (Raw::List(items), ValueType::ListOfText) => Ok(Value::List(items)),
-        (raw, ty) => mismatch(&raw, &ty.describe()),
-    }
-}
-
-impl ValueType {
-    /// "a number", "text", ... for messages.
-    pub fn describe(&self) -> String {
-        match self {
-            ValueType::Text => "text".into(),
-            ValueType::Number => "a number".into(),
-            ValueType::Bool => "`true` or `false`".into(),
-            ValueType::Timestamp => "an RFC 3339 timestamp".into(),
-            ValueType::ListOfText => "a list of text".into(),
-            ValueType::OneOf(v) => {
-                let quoted: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
-                format!("one of {}", quoted.join(", "))
-            }
-        }
-    }
-}
-
-/// Parses RFC 3339 and renders it once in UTC with `Z` (kept as is when it already is).
-pub fn parse_stamp(s: &str) -> Option<Stamp> {
-    if let Some(nanos) = fast_utc_seconds(s) {
-        return Some(Stamp {
-            nanos,
-            text: s.to_string(),
-        });
-    }
-    let t = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc);
-    let nanos = t
-        .timestamp()
-        .saturating_mul(1_000_000_000)
-        .saturating_add(i64::from(t.timestamp_subsec_nanos()));
-    let canonical = s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z');
-    let text = if canonical {
-        s.to_string()
-    } else {
-        t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-    };
-    Some(Stamp { nanos, text })
-}
-
-/// The common case, `YYYY-MM-DDTHH:MM:SSZ` (already canonical), without chrono: events
-/// carry several timestamps and this is most of a decode's time otherwise. Anything else
-/// (offsets, fractions, leap seconds) returns `None` and goes through chrono.
-fn fast_utc_seconds(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        b[from..to].iter().try_fold(0i64, |acc, d| {
-            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
-        })
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    // Saturating like the chrono path: past 2262 the instant no longer fits in i64 nanos.
-    Some(secs.saturating_mul(1_000_000_000))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }

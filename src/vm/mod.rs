@@ -8,9 +8,12 @@
 mod decode;
 pub mod effect;
 mod eval;
+mod leaf;
 pub mod render;
+mod stamp;
 mod value;
 
-pub use decode::{decode_event, parse_stamp, Event, EventError};
+pub use decode::{decode_event, Event, EventError};
 pub use eval::{branch_path, evaluate, select, Selected, Selection};
+pub use stamp::parse_stamp;
 pub use value::{Stamp, Value};
