@@ -138,11 +138,14 @@ impl Renderer<'_> {
         for segment in &template.segments {
             match segment {
                 Segment::Lit(text) => out.push_str(text),
-                Segment::Text { slot, fallback } => {
-                    let value = self.event.value(*slot);
-                    let fallback = fallback_for(plan, value, *fallback);
-                    self.text(template.context, value, fallback, out);
-                }
+                Segment::Text { slot, fallback } => match self.event.value(*slot) {
+                    // The common case first: present text needs no fallback.
+                    Value::Text(s) if !s.is_empty() => self.raw_text(template.context, s, out),
+                    value => {
+                        let fallback = fallback_for(plan, value, *fallback);
+                        self.text(template.context, value, fallback, out);
+                    }
+                },
                 Segment::Json { slot, fallback } => {
                     let value = self.event.value(*slot);
                     match fallback_for(plan, value, *fallback) {
@@ -234,6 +237,14 @@ fn write_const_json(c: &Const, out: &mut String) {
 pub fn escape_json_into(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    // Most values need no escaping: one branch-free pass (it vectorises), one copy.
+    let needs = bytes.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !needs {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &str = match b {
