@@ -38,7 +38,18 @@ const HTTP_ONLY: &str = r#"rule "plain http" {
 
 #[test]
 fn examples_check_clean_with_exit_0() {
-    let out = rulec(&["check", "--deny-warnings", "examples"], repo());
+    // `examples/*.rule` only: `examples/broken/` holds one mistake per file on purpose.
+    let mut args = vec!["check".to_string(), "--deny-warnings".to_string()];
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rule"))
+        .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    files.sort();
+    args.extend(files);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = rulec(&args, repo());
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     assert!(stderr.contains("0 errors, 0 warnings"), "stderr: {stderr}");
