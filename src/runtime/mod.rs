@@ -5,8 +5,10 @@
 //! delivery engine only ever works on actions the store handed out.
 
 pub mod engine;
+pub mod intake;
 pub mod policy;
 pub mod send;
+pub mod serve;
 pub mod service;
 pub mod store;
 pub mod target;

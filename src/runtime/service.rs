@@ -32,7 +32,7 @@ impl Default for Options {
         Options {
             allow_private_targets: false,
             engine: EngineConfig::default(),
-            signer: None,
+            signer: Some(super::intake::sign),
             lease: Duration::from_secs(60),
             resume: true,
         }
@@ -158,10 +158,11 @@ impl Runtime {
         self.writer.with(f).await
     }
 
-    /// Stops: starts nothing new, lets attempts in flight finish, commits every result
-    /// and releases this runner's leases. Nothing stored is lost: what is left pending
-    /// is resumed by the next runner.
-    pub async fn stop(mut self) -> Result<Report, StoreError> {
+    /// Stops delivering: starts nothing new, lets attempts in flight finish, commits
+    /// every result and releases this runner's leases. Nothing stored is lost: what is
+    /// left pending is resumed by the next runner. Usable through a shared reference
+    /// (`serve` stops while handlers may still hold the runtime).
+    pub async fn shutdown(&self) -> Result<Report, StoreError> {
         let (reply, rx) = oneshot::channel();
         let _ = self.cmd.send(Cmd::Stop(reply));
         let report = rx.await.unwrap_or_default();
@@ -169,6 +170,12 @@ impl Runtime {
         self.writer.flush().await?;
         let owner = self.owner.clone();
         self.writer.with(move |s| s.release(&owner)).await?;
+        Ok(report)
+    }
+
+    /// [`Runtime::shutdown`], then waits for the engine and the store writer to end.
+    pub async fn stop(mut self) -> Result<Report, StoreError> {
+        let report = self.shutdown().await?;
         drop(self.cmd);
         let _ = (&mut self.engine).await;
         drop(self.writer);
