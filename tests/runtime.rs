@@ -452,3 +452,38 @@ async fn retries_further_than_wait_are_left_pending_and_resumed_later() {
     assert_eq!(report.finished[0].1, Status::Succeeded);
     assert_eq!(rx.seen().len(), 2);
 }
+
+#[tokio::test]
+async fn a_secret_echoed_by_the_receiver_is_redacted_in_the_run_log() {
+    let rx = Receiver::start(|s| {
+        let auth = s.headers.get("authorization").cloned().unwrap_or_default();
+        Reply::status(401)
+            .header("x-echo", &auth)
+            .body(&format!("bad token: {auth}"))
+    })
+    .await;
+    let (_d, path) = store_path();
+    let secrets = SecretValues::new([("TOKEN".to_string(), "tok-very-secret".to_string())]);
+    let mut e = single("r", "e1", "c1", &rx.url("/h"), RetryPolicy::Default);
+    if let Step::One(r) = &mut e.steps[0] {
+        r.headers
+            .push(("Authorization".into(), "Bearer tok-very-secret".into()));
+    }
+    let rt = Runtime::open_sqlite(&path, secrets.clone(), options())
+        .await
+        .unwrap();
+    let recorded = rt.submit(vec![event("e1", &[e], &secrets)]).await.unwrap();
+    rt.idle(Duration::from_secs(5)).await.unwrap();
+    rt.stop().await.unwrap();
+    assert_eq!(
+        rx.seen()[0].headers["authorization"],
+        "Bearer tok-very-secret"
+    );
+    let store = rulec::runtime::store::SqliteStore::open(&path).unwrap();
+    let shown = store.show(&recorded[0].created[0].id).unwrap().unwrap();
+    let a = &shown.actions[0].attempts[0];
+    assert_eq!(a.request.headers["Authorization"], "Bearer ***");
+    let resp = a.response.as_ref().unwrap();
+    assert_eq!(resp.body, "bad token: Bearer ***");
+    assert_eq!(resp.headers["x-echo"], "Bearer ***");
+}

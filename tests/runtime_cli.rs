@@ -365,3 +365,53 @@ fn s_one(rx: &Receiver, path: &str) -> Seen {
     assert_eq!(seen.len(), 1, "{path}");
     seen[0].clone()
 }
+
+#[tokio::test]
+async fn a_compiled_plan_runs_and_stdin_events_are_named_by_line() {
+    let bad = r#"{"id":"e9","type":"case.created"}"#;
+    let s = setup(|_| Reply::status(200), &[&created("e1", "c1"), bad]).await;
+    let plan = s.path("plan.json").display().to_string();
+    let o = rulec(
+        vec![
+            "compile".into(),
+            s.path("hook.rule").display().to_string(),
+            "-o".into(),
+            plan.clone(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let events = std::fs::read(s.path("events.jsonl")).unwrap();
+    let store = s.store();
+    let o = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = Command::new(BIN)
+            .args([
+                "run",
+                "--plan",
+                &plan,
+                "--events",
+                "-",
+                "--allow-private-targets",
+            ])
+            .args(["--store", &store])
+            .env("RULEC_SECRET_TOKEN", "tok-123456")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&events).unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("line 2: event rejected"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(s.rx.seen().len(), 1);
+}

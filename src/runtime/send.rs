@@ -119,8 +119,13 @@ async fn send(
         .map_err(|e| describe(&e, req.timeout_secs))?;
     let status = resp.status().as_u16();
     let verdict = policy::classify(status, resp.headers());
-    let headers = response_headers(resp.headers());
-    let body = read_limited(resp).await;
+    // A receiver may echo a secret back (an Authorization header in an error body):
+    // the run log never holds one.
+    let headers = response_headers(resp.headers())
+        .into_iter()
+        .map(|(n, v)| (n, ctx.secrets.redact_text(&v)))
+        .collect();
+    let body = ctx.secrets.redact_text(&read_limited(resp).await);
     Ok((
         ResponseLog {
             status,

@@ -294,6 +294,9 @@ impl SecretValues {
 
     /// Replaces every secret value in free text (an error message) by `***`.
     pub fn redact_text(&self, text: &str) -> String {
+        if self.pairs.iter().all(|(_, v)| !text.contains(v.as_str())) {
+            return text.to_string();
+        }
         SecretValues::redacted(&self.template(text))
     }
 }
