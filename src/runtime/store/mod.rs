@@ -6,13 +6,15 @@
 //! transaction; [`RunStore::apply`] takes a whole batch so the caller can group many
 //! delivery results into one commit (one fsync).
 
+mod lock;
 mod model;
 mod read;
 mod sqlite;
 mod throttle;
 
+pub use lock::RunnerLock;
 pub use model::*;
-pub use sqlite::{execution_id, receiver_key, RunnerLock, SqliteStore};
+pub use sqlite::{execution_id, receiver_key, SqliteStore};
 
 /// A store of events, executions, actions (the outbox) and attempts.
 ///
