@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 
 use rulec::cli::frontend;
 use rulec::runtime::intake::Intake;
-use rulec::runtime::store::{AttemptRecord, RequestLog, RunStore, SqliteStore, Status, Update};
+use rulec::runtime::store::{
+    execution_id, receiver_key, AttemptRecord, ExecutionDetail, ExecutionSummary, ListFilter,
+    NewEvent, Recorded, RequestLog, RunStore, SqliteStore, Status, StoreError, StoredAction,
+    StoredExecution, Update,
+};
 use rulec::runtime::{EngineConfig, Options, Runtime};
 use rulec::secrets::Secrets;
 use rulec::source::SourceMap;
@@ -53,6 +57,7 @@ async fn bench(events: usize) {
 
     let mut bare_rates = Vec::new();
     let mut pipe_rates = Vec::new();
+    let mut null_rates = Vec::new();
     for round in 0..3 {
         let t = Instant::now();
         bare(&base, &bodies).await;
@@ -60,6 +65,11 @@ async fn bench(events: usize) {
         let round_lines: Vec<String> = (0..events)
             .map(|i| event(i, &format!("r{round}")))
             .collect();
+        let before = hits.load(Ordering::SeqCst);
+        let t = Instant::now();
+        pipeline_without_store(&intake, &round_lines).await;
+        null_rates.push(events as f64 / t.elapsed().as_secs_f64());
+        assert_eq!(hits.load(Ordering::SeqCst) - before, events);
         let before = hits.load(Ordering::SeqCst);
         let t = Instant::now();
         pipeline(&intake, &dir.join(format!("run{round}.db")), &round_lines).await;
@@ -79,6 +89,10 @@ async fn bench(events: usize) {
     println!(
         "  pipeline / bare:         {:>8.1} %",
         100.0 * pipe_best / bare_best
+    );
+    println!(
+        "  engine + HTTP, no store: {:>8.0} deliveries/s  {null_rates:.0?} (for comparison)",
+        max(&null_rates)
     );
 
     // A receiver that takes 5 ms, like a real service nearby.
@@ -178,17 +192,37 @@ fn bodies(intake: &Intake, lines: &[String]) -> Vec<(String, String)> {
 }
 
 async fn pipeline(intake: &Intake, store: &std::path::Path, lines: &[String]) {
-    let options = Options {
+    let rt = Runtime::open_sqlite(store, intake.secret_values(), pipeline_options())
+        .await
+        .expect("store");
+    drive(rt, intake, lines).await;
+}
+
+fn pipeline_options() -> Options {
+    Options {
         allow_private_targets: true,
         engine: EngineConfig {
             max_in_flight: CONCURRENCY,
             ..EngineConfig::default()
         },
         ..Options::default()
-    };
-    let rt = Runtime::open_sqlite(store, intake.secret_values(), options)
-        .await
-        .expect("store");
+    }
+}
+
+/// The same pipeline over a store that keeps nothing: what the engine and HTTP cost
+/// without the durable log.
+async fn pipeline_without_store(intake: &Intake, lines: &[String]) {
+    let rt = Runtime::start(
+        Box::new(NullStore::default()),
+        intake.secret_values(),
+        pipeline_options(),
+    )
+    .await
+    .expect("start");
+    drive(rt, intake, lines).await;
+}
+
+async fn drive(rt: Runtime, intake: &Intake, lines: &[String]) {
     let started = Instant::now();
     for chunk in lines.chunks(512) {
         let batch = chunk
@@ -372,4 +406,98 @@ fn pct(v: &[f64], p: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     s[((s.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A store that records nothing durable: hands out ids and forgets results.
+#[derive(Default)]
+struct NullStore {
+    next: i64,
+}
+
+impl RunStore for NullStore {
+    fn record(
+        &mut self,
+        events: &[NewEvent],
+        now: i64,
+        _owner: &str,
+        _lease_ms: i64,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let mut out = Vec::new();
+        for ev in events {
+            self.next += 1;
+            let seq = self.next;
+            let created = ev
+                .executions
+                .iter()
+                .map(|e| StoredExecution {
+                    id: execution_id(&e.rule, &e.event_id),
+                    rule: e.rule.clone(),
+                    event_id: e.event_id.clone(),
+                    event_seq: seq,
+                    case_id: e.case_id.clone(),
+                    contact_id: e.contact_id.clone(),
+                    branch: e.branch.clone(),
+                    status: Status::Pending,
+                    actions: e
+                        .actions
+                        .iter()
+                        .map(|r| {
+                            self.next += 1;
+                            StoredAction {
+                                id: self.next,
+                                request: r.clone(),
+                                receiver: receiver_key(&r.url),
+                                status: Status::Pending,
+                                attempts: 0,
+                                round_attempts: 0,
+                                next_attempt_at: now,
+                            }
+                        })
+                        .collect(),
+                })
+                .collect();
+            out.push(Recorded {
+                event_id: ev.id.clone(),
+                created,
+                skipped: 0,
+            });
+        }
+        Ok(out)
+    }
+    fn claim_unfinished(
+        &mut self,
+        _: &str,
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<StoredExecution>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn apply(&mut self, _: &[Update]) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn release(&mut self, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn release_all(&mut self) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+    fn prepare_rerun(
+        &mut self,
+        _: &str,
+        _: bool,
+        _: i64,
+        _: &str,
+        _: i64,
+    ) -> Result<Option<StoredExecution>, StoreError> {
+        Ok(None)
+    }
+    fn execution(&self, _: &str) -> Result<Option<StoredExecution>, StoreError> {
+        Ok(None)
+    }
+    fn list(&self, _: &ListFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn show(&self, _: &str) -> Result<Option<ExecutionDetail>, StoreError> {
+        Ok(None)
+    }
 }

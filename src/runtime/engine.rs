@@ -8,13 +8,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::policy::{self, Verdict};
 use super::send::{self, SendContext};
-use super::store::{now_ms, AttemptRecord, Status, StoredAction, StoredExecution, Update};
+use super::store::{now_ms, AttemptRecord, Status, StoredExecution, StoredRequest, Update};
 use super::writer::Writer;
 
 /// Tuning of the engine.
@@ -37,6 +38,9 @@ impl Default for EngineConfig {
         }
     }
 }
+
+/// Commands handled per turn before dispatching again.
+const DRAIN: usize = 256;
 
 /// A message to the engine.
 pub(crate) enum Cmd {
@@ -82,7 +86,11 @@ struct Act {
     exec: String,
     seq: i64,
     queue: (String, String),
-    stored: StoredAction,
+    /// Shared with the attempt in flight (no copy per attempt).
+    request: Arc<StoredRequest>,
+    attempts: u32,
+    round_attempts: u32,
+    next_attempt_at: i64,
     in_flight: bool,
     queued: bool,
 }
@@ -110,6 +118,8 @@ pub(crate) struct Engine {
     finished: Vec<(String, Status)>,
     idle_waiters: Vec<(Duration, oneshot::Sender<Report>)>,
     stopping: Option<oneshot::Sender<Report>>,
+    /// Results not yet handed to the writer.
+    updates: Vec<Update>,
 }
 
 impl Engine {
@@ -133,6 +143,7 @@ impl Engine {
             finished: Vec::new(),
             idle_waiters: Vec::new(),
             stopping: None,
+            updates: Vec::new(),
         }
     }
 
@@ -140,6 +151,8 @@ impl Engine {
     pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         loop {
             self.dispatch();
+            // One message to the writer per turn, not one per result: fewer wake-ups.
+            self.flush_updates();
             self.answer_idle();
             if self.stopping.is_some() && self.in_flight == 0 {
                 let report = self.report();
@@ -159,10 +172,24 @@ impl Engine {
                 }
                 None => rx.recv().await,
             };
-            match cmd {
-                Some(c) => self.handle(c),
-                None => return,
+            let Some(first) = cmd else {
+                self.flush_updates();
+                return;
+            };
+            self.handle(first);
+            // Take whatever else is already waiting before dispatching again.
+            for _ in 0..DRAIN {
+                match rx.try_recv() {
+                    Ok(c) => self.handle(c),
+                    Err(_) => break,
+                }
             }
+        }
+    }
+
+    fn flush_updates(&mut self) {
+        if !self.updates.is_empty() {
+            self.writer.apply_many(std::mem::take(&mut self.updates));
         }
     }
 
@@ -184,21 +211,27 @@ impl Engine {
     }
 
     fn add(&mut self, e: StoredExecution) {
-        let open_actions: Vec<&StoredAction> = e
+        let Some(first_step) = e
             .actions
             .iter()
             .filter(|a| a.status == Status::Pending)
-            .collect();
-        let Some(first_step) = open_actions.iter().map(|a| a.request.step).min() else {
+            .map(|a| a.request.step)
+            .min()
+        else {
             return;
         };
         if self.execs.contains_key(&e.id) {
             return;
         }
+        let any_failed = e.actions.iter().any(|a| a.status == Status::Failed);
         let mut open: HashMap<u32, Vec<i64>> = HashMap::new();
-        for a in &open_actions {
+        for a in e
+            .actions
+            .into_iter()
+            .filter(|a| a.status == Status::Pending)
+        {
             open.entry(a.request.step).or_default().push(a.id);
-            let queue = (e.case_id.clone(), a.receiver.clone());
+            let queue = (e.case_id.clone(), a.receiver);
             self.queues
                 .entry(queue.clone())
                 .or_default()
@@ -209,19 +242,21 @@ impl Engine {
                     exec: e.id.clone(),
                     seq: e.event_seq,
                     queue,
-                    stored: (*a).clone(),
+                    request: Arc::new(a.request),
+                    attempts: a.attempts,
+                    round_attempts: a.round_attempts,
+                    next_attempt_at: a.next_attempt_at,
                     in_flight: false,
                     queued: false,
                 },
             );
         }
-        let any_failed = e.actions.iter().any(|a| a.status == Status::Failed);
         let ids: Vec<i64> = open.get(&first_step).cloned().unwrap_or_default();
         self.execs.insert(
-            e.id.clone(),
+            e.id,
             Exec {
-                rule: e.rule.clone(),
-                event_id: e.event_id.clone(),
+                rule: e.rule,
+                event_id: e.event_id,
                 current_step: first_step,
                 open,
                 any_failed,
@@ -243,7 +278,7 @@ impl Engine {
         let step_ok = self
             .execs
             .get(&act.exec)
-            .is_some_and(|e| e.current_step == act.stored.request.step);
+            .is_some_and(|e| e.current_step == act.request.step);
         let head_ok = self
             .queues
             .get(&act.queue)
@@ -252,7 +287,7 @@ impl Engine {
         if !step_ok || !head_ok {
             return;
         }
-        let at = act.stored.next_attempt_at;
+        let at = act.next_attempt_at;
         if at > now_ms() {
             self.timers.push(Reverse((at, id)));
         } else if let Some(act) = self.acts.get_mut(&id) {
@@ -275,8 +310,8 @@ impl Engine {
             act.queued = false;
             act.in_flight = true;
             self.in_flight += 1;
-            let request = act.stored.request.clone();
-            let number = act.stored.attempts + 1;
+            let request = act.request.clone();
+            let number = act.attempts + 1;
             let ctx = self.ctx.clone();
             let tx = self.tx.clone();
             tokio::spawn(async move {
@@ -296,12 +331,12 @@ impl Engine {
             return;
         };
         act.in_flight = false;
-        let round = act.stored.round_attempts + 1;
+        let round = act.round_attempts + 1;
         let now = now_ms();
         let (status, next_at) = match verdict {
             Verdict::Success => (Status::Succeeded, now),
             Verdict::Fail => (Status::Failed, now),
-            Verdict::Retry { after } => match policy::next_delay(act.stored.request.retry, round) {
+            Verdict::Retry { after } => match policy::next_delay(act.request.retry, round) {
                 None => (Status::Failed, now),
                 Some(d) => {
                     let delay = match after {
@@ -312,10 +347,10 @@ impl Engine {
                 }
             },
         };
-        act.stored.attempts = record.number;
-        act.stored.round_attempts = round;
-        act.stored.next_attempt_at = next_at;
-        self.writer.apply(Update::Attempt {
+        act.attempts = record.number;
+        act.round_attempts = round;
+        act.next_attempt_at = next_at;
+        self.updates.push(Update::Attempt {
             action_id: id,
             attempt: record,
             status,
@@ -342,7 +377,7 @@ impl Engine {
                 self.queues.remove(&act.queue);
             }
         }
-        wake.extend(self.advance_exec(&act.exec, act.stored.request.step, id, failed));
+        wake.extend(self.advance_exec(&act.exec, act.request.step, id, failed));
         for w in wake {
             self.consider(w);
         }
@@ -376,7 +411,7 @@ impl Engine {
                     Status::Succeeded
                 };
                 self.execs.remove(exec_id);
-                self.writer.apply(Update::Execution {
+                self.updates.push(Update::Execution {
                     id: exec_id.to_string(),
                     status,
                 });
@@ -392,7 +427,7 @@ impl Engine {
             let valid = self
                 .acts
                 .get(&id)
-                .is_some_and(|a| !a.in_flight && !a.queued && a.stored.next_attempt_at == at);
+                .is_some_and(|a| !a.in_flight && !a.queued && a.next_attempt_at == at);
             if valid {
                 return Some(at);
             }
@@ -439,9 +474,9 @@ impl Engine {
                     execution_id: a.exec.clone(),
                     rule: exec.map(|e| e.rule.clone()).unwrap_or_default(),
                     event_id: exec.map(|e| e.event_id.clone()).unwrap_or_default(),
-                    position: a.stored.request.position,
-                    url: a.stored.request.url.clone(),
-                    next_attempt_at: a.stored.next_attempt_at,
+                    position: a.request.position,
+                    url: a.request.url.clone(),
+                    next_attempt_at: a.next_attempt_at,
                 }
             })
             .collect();

@@ -32,6 +32,7 @@ pub(crate) enum Msg {
         reply: Reply<Vec<Recorded>>,
     },
     Apply(Update),
+    ApplyMany(Vec<Update>),
     /// Run a closure with the store (claims, reruns, releases) after pending writes.
     With(StoreTask),
     /// Answer once every earlier write is committed.
@@ -78,6 +79,11 @@ impl Writer {
     pub fn apply(&self, update: Update) {
         // A stopped writer already reported its failure on the flush that ended it.
         let _ = self.tx.send(Msg::Apply(update));
+    }
+
+    /// Queues several writes for the next group commit.
+    pub fn apply_many(&self, updates: Vec<Update>) {
+        let _ = self.tx.send(Msg::ApplyMany(updates));
     }
 
     /// Runs `f` on the store after every earlier write.
@@ -127,6 +133,7 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
         for m in batch {
             match m {
                 Msg::Apply(u) => updates.push(u),
+                Msg::ApplyMany(us) => updates.extend(us),
                 Msg::Record {
                     events,
                     now,
@@ -173,7 +180,7 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
                         None => Ok(()),
                     });
                 }
-                Msg::Apply(_) | Msg::Record { .. } => {}
+                Msg::Apply(_) | Msg::ApplyMany(_) | Msg::Record { .. } => {}
             }
         }
     }
