@@ -488,3 +488,22 @@ async fn a_secret_echoed_by_the_receiver_is_redacted_in_the_run_log() {
     assert_eq!(resp.body, "bad token: Bearer ***");
     assert_eq!(resp.headers["x-echo"], "Bearer ***");
 }
+
+#[tokio::test]
+async fn only_the_first_64_kib_of_a_response_body_is_kept() {
+    // 100 001 bytes; the cut at 65 536 falls inside a two-byte character.
+    let big = format!("a{}", "é".repeat(50_000));
+    let rx = Receiver::start(move |_| Reply::status(200).body(&big)).await;
+    let (_d, path) = store_path();
+    let e = single("r", "e1", "c1", &rx.url("/h"), RetryPolicy::Default);
+    let (_, shown) = deliver(&path, options(), &[e]).await;
+    let body = &shown[0].actions[0].attempts[0]
+        .response
+        .as_ref()
+        .unwrap()
+        .body;
+    assert!(body.starts_with("aéé"));
+    // `a`, 32 767 whole characters, then the half character replaced.
+    assert_eq!(body.chars().count(), 32_769);
+    assert!(body.ends_with('\u{FFFD}'));
+}
