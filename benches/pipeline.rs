@@ -3,7 +3,9 @@
 //! in the same process and run. Also the run log's write rate and the latency the
 //! pipeline adds.
 //!
-//! `cargo bench --bench pipeline` (`PIPELINE_EVENTS=N` to change the load).
+//! `cargo bench --bench pipeline` (`PIPELINE_EVENTS=N` to change the load,
+//! `PIPELINE_PHASES=1` to time VM work and recording, `PIPELINE_PROFILE_ENGINE=1` to run
+//! only the store-less pipeline ten times, for a profiler).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -50,6 +52,17 @@ async fn bench(events: usize) {
     }
     let dir = std::env::temp_dir().join(format!("rulec-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+
+    if std::env::var_os("PIPELINE_PROFILE_ENGINE").is_some() {
+        // Only the engine and HTTP, for a profiler.
+        for round in 0..10 {
+            let l: Vec<String> = (0..events)
+                .map(|i| event(i, &format!("p{round}")))
+                .collect();
+            pipeline_without_store(&intake, &l).await;
+        }
+        return;
+    }
 
     // Warm up both paths (connections, page cache).
     bare(&base, &bodies[..200.min(events)]).await;
