@@ -1,10 +1,14 @@
-//! Bounding nesting depth before pest runs.
+//! A quick byte scan before pest runs, for two problems pest would report badly.
 //!
-//! pest (built without its stack guard) and the AST builder recurse once per nested
-//! `{`, `[` or `(`, so deeply nested input could overflow the stack. A quick byte scan
-//! (aware of strings and comments) finds brackets nested deeper than [`MAX_NESTING`];
-//! the item holding them is reported (E0005) and blanked out so the rest of the file
-//! still parses.
+//! - Nesting depth: pest and the AST builder recurse once per nested `{`, `[` or `(`, so
+//!   deeply nested input could exhaust the stack. Brackets nested deeper than
+//!   [`MAX_NESTING`] get E0005.
+//! - Unterminated strings: the grammar lets a string run to the next `"` (so pest can
+//!   find its end with `memchr`); a string still open at the end of its line gets E0002
+//!   at its opening quote, instead of a confusing error wherever pest gives up.
+//!
+//! The item holding the problem is blanked out (spaces, newlines kept) so the rest of
+//! the file still parses and offsets, lines and columns do not move.
 
 use std::borrow::Cow;
 
@@ -15,18 +19,30 @@ use crate::source::{SourceId, Span};
 /// (rule, a few `if` blocks, an action, a body with nested objects) stays under 20.
 pub const MAX_NESTING: usize = 64;
 
-/// Returns the text to parse: `text` itself, or a copy with every too-deep item blanked
-/// (spaces, newlines kept, so offsets, lines and columns do not move).
-pub(super) fn bound<'a>(
-    text: &'a str,
-    file: SourceId,
-    diags: &mut Vec<Diagnostic>,
-) -> Cow<'a, str> {
+/// A problem found by the scan.
+enum Problem {
+    /// The bracket at this offset is nested too deeply.
+    TooDeep(usize),
+    /// The string opening at `.0` is still open at `.1` (a newline or the end).
+    Unterminated(usize, usize),
+}
+
+/// Returns the text to parse: `text` itself, or a copy with every problem item blanked.
+pub(super) fn scan<'a>(text: &'a str, file: SourceId, diags: &mut Vec<Diagnostic>) -> Cow<'a, str> {
     let mut from = 0;
     let mut blanked: Option<Vec<u8>> = None;
-    while let Some(at) = find_too_deep(text.as_bytes(), from) {
+    while let Some(problem) = find_problem(text.as_bytes(), from) {
+        let at = match problem {
+            Problem::TooDeep(at) => {
+                diags.push(too_deep(file, at));
+                at
+            }
+            Problem::Unterminated(start, end) => {
+                diags.push(unterminated(text, file, start, end));
+                start
+            }
+        };
         let (start, end) = item_bounds(text.as_bytes(), at);
-        diags.push(too_deep(file, at));
         let bytes = blanked.get_or_insert_with(|| text.as_bytes().to_vec());
         for b in &mut bytes[start..end] {
             if *b != b'\n' {
@@ -58,18 +74,33 @@ fn too_deep(file: SourceId, at: usize) -> Diagnostic {
     )
 }
 
-/// The offset of the first bracket at depth > [`MAX_NESTING`] at or after `from`.
-fn find_too_deep(bytes: &[u8], from: usize) -> Option<usize> {
+fn unterminated(text: &str, file: SourceId, start: usize, end: usize) -> Diagnostic {
+    let e = super::strings::unterminated(text, start, end);
+    Diagnostic::new(e.code, e.message, file, e.span)
+        .with_label_message(e.label)
+        .with_help(e.help)
+}
+
+/// The first problem at or after `from`.
+fn find_problem(bytes: &[u8], from: usize) -> Option<Problem> {
     let mut depth = 0usize;
     let mut i = from;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => i = skip_string(bytes, i),
+            b'"' => {
+                let end = skip_quoted(bytes, i, b'"');
+                if bytes.get(end) != Some(&b'"') {
+                    return Some(Problem::Unterminated(i, end));
+                }
+                i = end;
+            }
+            // A single-quoted fallback of a bare merge tag (it may hold `\"`).
+            b'\'' => i = skip_quoted(bytes, i, b'\''),
             b'#' => i = skip_line(bytes, i),
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(i);
+                    return Some(Problem::TooDeep(i));
                 }
             }
             b'}' | b']' | b')' => depth = depth.saturating_sub(1),
@@ -80,18 +111,19 @@ fn find_too_deep(bytes: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// The offset of the closing quote (or the end of the line) of the string at `i`.
-fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+/// The offset of the closing `quote` (or of the newline or end) of the string at `i`.
+fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8) -> usize {
     i += 1;
     while i < bytes.len() {
         match bytes[i] {
-            b'\\' => i += 1,
-            b'"' | b'\n' => return i,
+            b'\\' if bytes.get(i + 1) != Some(&b'\n') => i += 1,
+            b'\n' => return i,
+            b if b == quote => return i,
             _ => {}
         }
         i += 1;
     }
-    i
+    bytes.len()
 }
 
 fn skip_line(bytes: &[u8], mut i: usize) -> usize {
@@ -148,7 +180,7 @@ mod tests {
         let deep = "(".repeat(MAX_NESTING + 1);
         let text = format!("rule \"a\" {{ {deep}\n}}\nrule \"b\" {{ }}\n");
         let mut diags = Vec::new();
-        let out = bound(&text, SourceId(0), &mut diags);
+        let out = scan(&text, SourceId(0), &mut diags);
         assert_eq!(diags.len(), 1);
         assert_eq!(out.len(), text.len());
         assert!(out.trim_start().starts_with("rule \"b\""));
@@ -156,12 +188,28 @@ mod tests {
 
     #[test]
     fn ignores_brackets_in_strings_and_comments() {
-        let text = format!("# {}\n\"{}\"", "{".repeat(100), "[".repeat(100));
+        let text = format!("# {}\n\"{}\" '\\'\"'", "{".repeat(100), "[".repeat(100));
         let mut diags = Vec::new();
         assert!(matches!(
-            bound(&text, SourceId(0), &mut diags),
+            scan(&text, SourceId(0), &mut diags),
             Cow::Borrowed(_)
         ));
         assert!(diags.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod string_tests {
+    use super::*;
+
+    #[test]
+    fn reports_a_string_open_at_the_end_of_its_line() {
+        let text = "rule \"a\" {\n  post \"https://x {\n}\nrule \"b\" { }\n";
+        let mut diags = Vec::new();
+        let out = scan(text, SourceId(0), &mut diags);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, crate::diag::Code::BadString);
+        assert_eq!(diags[0].labels[0].span, Span::new(18, 30));
+        assert!(out.trim_start().starts_with("rule \"b\""));
     }
 }
