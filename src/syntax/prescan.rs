@@ -29,9 +29,10 @@ enum Problem {
 
 /// Returns the text to parse: `text` itself, or a copy with every problem item blanked.
 pub(super) fn scan<'a>(text: &'a str, file: SourceId, diags: &mut Vec<Diagnostic>) -> Cow<'a, str> {
+    let bytes = text.as_bytes();
     let mut from = 0;
     let mut blanked: Option<Vec<u8>> = None;
-    while let Some(problem) = find_problem(text.as_bytes(), from) {
+    while let Some((problem, region_start)) = find_problem(bytes, from) {
         let at = match problem {
             Problem::TooDeep(at) => {
                 diags.push(too_deep(file, at));
@@ -42,20 +43,17 @@ pub(super) fn scan<'a>(text: &'a str, file: SourceId, diags: &mut Vec<Diagnostic
                 start
             }
         };
-        let (start, end) = item_bounds(text.as_bytes(), at);
-        let bytes = blanked.get_or_insert_with(|| text.as_bytes().to_vec());
-        for b in &mut bytes[start..end] {
+        let end = next_item_line(bytes, at);
+        let out = blanked.get_or_insert_with(|| bytes.to_vec());
+        for b in &mut out[region_start..end] {
             if *b != b'\n' {
                 *b = b' ';
             }
         }
-        if end <= from {
-            break;
-        }
         from = end;
     }
     match blanked {
-        // Only ASCII bytes were written over whole items, so the text stays UTF-8.
+        // Only ASCII bytes were written over whole lines, so the text stays UTF-8.
         Some(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
         None => Cow::Borrowed(text),
     }
@@ -81,29 +79,51 @@ fn unterminated(text: &str, file: SourceId, start: usize, end: usize) -> Diagnos
         .with_help(e.help)
 }
 
-/// The first problem at or after `from`.
-fn find_problem(bytes: &[u8], from: usize) -> Option<Problem> {
+/// The first problem at or after `from`, and where the region to blank for it starts:
+/// the line of the enclosing top-level item, or just after the last top-level bracket
+/// closed before it (so a stray string after a good item does not take the item along).
+fn find_problem(bytes: &[u8], from: usize) -> Option<(Problem, usize)> {
     let mut depth = 0usize;
+    let mut region = from;
     let mut i = from;
     while i < bytes.len() {
         match bytes[i] {
+            b'\n' => {
+                if depth == 0 && starts_item(bytes, i + 1) {
+                    region = i + 1;
+                }
+            }
             b'"' => {
                 let end = skip_quoted(bytes, i, b'"');
                 if bytes.get(end) != Some(&b'"') {
-                    return Some(Problem::Unterminated(i, end));
+                    return Some((Problem::Unterminated(i, end), region));
                 }
                 i = end;
             }
             // A single-quoted fallback of a bare merge tag (it may hold `\"`).
-            b'\'' => i = skip_quoted(bytes, i, b'\''),
-            b'#' => i = skip_line(bytes, i),
+            b'\'' => {
+                let end = skip_quoted(bytes, i, b'\'');
+                // Step onto the closing quote, or just before the newline so it is seen.
+                i = if bytes.get(end) == Some(&b'\'') {
+                    end
+                } else {
+                    end - 1
+                };
+            }
+            // Just before the newline, so it is seen.
+            b'#' => i = skip_line(bytes, i) - 1,
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(Problem::TooDeep(i));
+                    return Some((Problem::TooDeep(i), region));
                 }
             }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    region = i + 1;
+                }
+            }
             _ => {}
         }
         i += 1;
@@ -133,27 +153,19 @@ fn skip_line(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The item around `at`: from the start of the last line at or before `at` that begins
-/// an item (`rule` or `schema`) to the start of the next one after it.
-fn item_bounds(bytes: &[u8], at: usize) -> (usize, usize) {
-    let mut start = 0;
-    let mut end = bytes.len();
-    let mut line = 0;
-    while line < bytes.len() {
-        if starts_item(bytes, line) {
-            if line <= at {
-                start = line;
-            } else {
-                end = line;
-                break;
-            }
+/// The start of the first line after `at` that begins an item, or the end of the text.
+fn next_item_line(bytes: &[u8], at: usize) -> usize {
+    let mut i = at;
+    while let Some(n) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+    {
+        i += n + 1;
+        if starts_item(bytes, i) {
+            return i;
         }
-        line = match bytes[line..].iter().position(|&b| b == b'\n') {
-            Some(n) => line + n + 1,
-            None => bytes.len(),
-        };
     }
-    (start, end)
+    bytes.len()
 }
 
 /// Whether the line at `line` starts (after indentation) with `rule` or `schema`.
@@ -188,7 +200,11 @@ mod tests {
 
     #[test]
     fn ignores_brackets_in_strings_and_comments() {
-        let text = format!("# {}\n\"{}\" '\\'\"'", "{".repeat(100), "[".repeat(100));
+        let text = format!(
+            "# {}\n\"{}\" '\\'\"' '(' x",
+            "{".repeat(100),
+            "[".repeat(100)
+        );
         let mut diags = Vec::new();
         assert!(matches!(
             scan(&text, SourceId(0), &mut diags),
