@@ -88,11 +88,7 @@ fn find_problem(bytes: &[u8], from: usize) -> Option<(Problem, usize)> {
     let mut i = from;
     while i < bytes.len() {
         match bytes[i] {
-            b'\n' => {
-                if depth == 0 && starts_item(bytes, i + 1) {
-                    region = i + 1;
-                }
-            }
+            b'\n' if depth == 0 && starts_item(bytes, i + 1) => region = i + 1,
             b'"' => {
                 let end = skip_quoted(bytes, i, b'"');
                 if bytes.get(end) != Some(&b'"') {
