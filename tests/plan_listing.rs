@@ -51,5 +51,8 @@ fn every_example_alone_and_the_whole_set() {
         insta::assert_snapshot!("plan_all_examples", listing(&files).expect("the examples check"));
     });
     // Every example declares what it reads, so each compiles on its own too.
-    assert!(need_the_set.is_empty(), "examples that compile only in the set: {need_the_set:?}");
+    assert!(
+        need_the_set.is_empty(),
+        "examples that compile only in the set: {need_the_set:?}"
+    );
 }
