@@ -340,8 +340,18 @@ impl<'de> Visitor<'de> for KeySeed {
         write!(f, "a field name")
     }
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.children.iter().find(|c| c.0 == key).map(|c| &c.1))
+        Ok(self
+            .0
+            .children
+            .iter()
+            .find(|c| same_key(c.0, key))
+            .map(|c| &c.1))
     }
+}
+
+/// Key equality, first byte first: most candidates differ there, which skips a `memcmp`.
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// `case.custom_fields`: declared fields decode by their type, others are skipped.

@@ -30,6 +30,15 @@ pub fn parse_stamp(s: &str) -> Option<Stamp> {
 /// carry several timestamps and this is most of a decode's time otherwise. Anything else
 /// (offsets, fractions, leap seconds) returns `None` and goes through chrono.
 fn fast_utc_seconds(s: &str) -> Option<i64> {
+    let [year, month, day, hour, minute, second] = utc_fields(s)?;
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    // Saturating like the chrono path: past 2262 the instant no longer fits in i64 nanos.
+    Some(secs.saturating_mul(1_000_000_000))
+}
+
+/// The six fields of a valid `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_fields(s: &str) -> Option<[i64; 6]> {
     let b = s.as_bytes();
     if b.len() != 20
         || b[4] != b'-'
@@ -59,10 +68,7 @@ fn fast_utc_seconds(s: &str) -> Option<i64> {
     if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    // Saturating like the chrono path: past 2262 the instant no longer fits in i64 nanos.
-    Some(secs.saturating_mul(1_000_000_000))
+    Some([year, month, day, hour, minute, second])
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -78,5 +84,5 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Whether `s` is a valid RFC 3339 timestamp (without building its rendering).
 pub fn is_rfc3339(s: &str) -> bool {
-    fast_utc_seconds(s).is_some() || DateTime::parse_from_rfc3339(s).is_ok()
+    utc_fields(s).is_some() || DateTime::parse_from_rfc3339(s).is_ok()
 }
