@@ -297,17 +297,22 @@ fn record_event(
     owner: &str,
     lease_until: i64,
 ) -> Result<Recorded, StoreError> {
-    run_sql(
+    let inserted = run_sql(
         tx,
         "INSERT OR IGNORE INTO events (id, received_at, body) VALUES (?1, ?2, ?3)",
         params![ev.id, now, ev.body],
     )?;
-    let seq: i64 = query_one(
-        tx,
-        "SELECT seq FROM events WHERE id = ?1",
-        params![ev.id],
-        |r| r.get(0),
-    )?;
+    // A new event's seq is its rowid; a known one keeps the seq it arrived with.
+    let seq: i64 = if inserted == 1 {
+        tx.last_insert_rowid()
+    } else {
+        query_one(
+            tx,
+            "SELECT seq FROM events WHERE id = ?1",
+            params![ev.id],
+            |r| r.get(0),
+        )?
+    };
     let mut recorded = Recorded {
         event_id: ev.id.clone(),
         ..Recorded::default()
