@@ -1,1 +1,252 @@
-fn main() {}
+//! Front-end throughput: pest alone, parse (pest + AST), check, and parse + check, over
+//! a generated file of 10,000 realistic rules.
+//!
+//! Run: `cargo bench --bench frontend` (optional: `RULES=N`, `RUNS=N`). Prints the average
+//! rule size and, per phase, the median of the runs in ms, MB/s and rules/s.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use rulec::source::SourceMap;
+
+fn main() {
+    let rules = env_usize("RULES", 10_000);
+    let runs = env_usize("RUNS", 7).max(5);
+    let text = generate(rules, 0x5eed_1234_abcd_ef01);
+    let mb = text.len() as f64 / 1e6;
+    println!(
+        "input: {rules} rules, {:.2} MB, {} bytes per rule on average",
+        mb,
+        text.len() / rules
+    );
+
+    let mut sources = SourceMap::new();
+    let id = sources.add("bench.rule", text.clone());
+    let file = sources.get(id);
+
+    // Sanity: the generated rules must parse cleanly, or the figures mean nothing.
+    let (ast, diags) = rulec::syntax::parse(file);
+    assert!(
+        diags.is_empty(),
+        "generated rules do not parse: {:?}",
+        diags.first()
+    );
+    assert_eq!(ast.items.len(), rules + 1);
+    let checked = rulec::check::check(&sources, std::slice::from_ref(&ast));
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    println!(
+        "check found {errors} errors, {} warnings",
+        checked.diagnostics.len() - errors
+    );
+    drop(ast);
+
+    if std::env::var("ONLY").is_ok_and(|v| v == "parse") {
+        let parse = median(runs, || black_box(rulec::syntax::parse(file)));
+        println!(
+            "parse: {:.1} ms, {:.1} MB/s",
+            parse.as_secs_f64() * 1e3,
+            mb / parse.as_secs_f64()
+        );
+        return;
+    }
+    let pest = median(runs, || black_box(rulec::syntax::pest_pair_count(&text)));
+    if std::env::var("ONLY").is_ok_and(|v| v == "pest") {
+        println!(
+            "pest only: {:.1} ms, {:.1} MB/s",
+            pest.as_secs_f64() * 1e3,
+            mb / pest.as_secs_f64()
+        );
+        return;
+    }
+    let parse = median(runs, || black_box(rulec::syntax::parse(file)));
+    let files = vec![rulec::syntax::parse(file).0];
+    let check = median(runs, || black_box(rulec::check::check(&sources, &files)));
+    let total = median(runs, || {
+        let (ast, _) = rulec::syntax::parse(file);
+        let checked = black_box(rulec::check::check(&sources, std::slice::from_ref(&ast)));
+        (ast, checked)
+    });
+    let mut drops: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let parsed = rulec::syntax::parse(file);
+            let start = Instant::now();
+            drop(black_box(parsed));
+            start.elapsed()
+        })
+        .collect();
+    drops.sort();
+    let drop_ast = drops[drops.len() / 2];
+
+    println!("pest pairs: {}", rulec::syntax::pest_pair_count(&text));
+    println!(
+        "{:<28} {:>9} {:>9} {:>11}",
+        "phase (median)", "ms", "MB/s", "rules/s"
+    );
+    let row = |name: &str, t: Duration| {
+        let s = t.as_secs_f64();
+        println!(
+            "{name:<28} {:>9.1} {:>9.1} {:>11.0}",
+            s * 1e3,
+            mb / s,
+            rules as f64 / s
+        );
+    };
+    row("pest only (pairs walked)", pest);
+    row("parse (pest + AST)", parse);
+    row("  of which AST building", parse.saturating_sub(pest));
+    row("check", check);
+    row("total (parse + check)", total);
+    println!(
+        "(dropping the AST afterwards: {:.1} ms, not counted above)",
+        drop_ast.as_secs_f64() * 1e3
+    );
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `f` `runs` times (after one warm-up) and returns the median duration; the
+/// result is dropped outside the timed part.
+fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    drop(f());
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let out = f();
+            let elapsed = start.elapsed();
+            drop(out);
+            elapsed
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// A small deterministic generator (xorshift64*), so every run sees the same input.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const SCHEMA: &str = r#"schema {
+  field amount: number
+  field order_id: text
+  field vip: bool
+  field region: one of ("emea", "amer", "apac")
+  tags "Bug", "VIP", "Refund", "Escalated", "Billing"
+  secret API_TOKEN
+  secret SIGNING_KEY
+}
+"#;
+
+const TRIGGERS: &[&str] = &["created", "updated", "closed", "reopened", "tagged"];
+const TAGS: &[&str] = &["Bug", "VIP", "Refund", "Escalated", "Billing"];
+const METHODS: &[&str] = &["post", "put", "patch"];
+
+/// Body members that read paths available under every trigger above.
+const MEMBERS: &[&str] = &[
+    r#""case_id": "{{case.id}}""#,
+    r#""human_id": "{{case.human_id}}""#,
+    r#""tenant": "{{tenant.slug}}""#,
+    r#""status": "{{case.status}}""#,
+    r#""priority": "{{case.priority ?? 'normal'}}""#,
+    r#""subject": "{{case.subject ?? ''}}""#,
+    r#""tags": {{case.tags}}"#,
+    r#""created_at": "{{case.created_at}}""#,
+    r#""updated_at": "{{case.updated_at}}""#,
+    r#""contact_id": "{{contact.id}}""#,
+    r#""email": "{{contact.email ?? ''}}""#,
+    r#""amount": {{case.custom_fields.amount ?? 0}}"#,
+    r#""order": "order-{{case.custom_fields.order_id ?? 'none'}}""#,
+    r#""level": "{{contact.customer_level ?? 'standard'}}""#,
+    r#""source": "atender""#,
+    r#""version": 2"#,
+    r#""event": "{{event.type}}""#,
+    r#""link": "{{conversation.url ?? ''}}""#,
+];
+
+const CONDITIONS: &[&str] = &[
+    r#"case.tags contains "TAG" and case.priority == "high""#,
+    r#"case.subject is not empty and not case.tags contains "TAG""#,
+    r#"case.priority in ["high", "urgent"] or case.tags contains "TAG""#,
+    r#"case.custom_fields.amount > 100 and case.custom_fields.region == "emea""#,
+    r#"(case.status == "open" or case.status == "pending") and contact.email ends with ".com""#,
+];
+
+fn generate(rules: usize, seed: u64) -> String {
+    let mut rng = Rng(seed);
+    let mut out = String::with_capacity(rules * 1000 + SCHEMA.len());
+    out.push_str(SCHEMA);
+    for i in 0..rules {
+        rule(&mut rng, i, &mut out);
+    }
+    out
+}
+
+fn rule(rng: &mut Rng, i: usize, out: &mut String) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "\nrule \"sync {i}\" {{");
+    let _ = writeln!(out, "  when case.{}", rng.pick(TRIGGERS));
+    let _ = writeln!(out, "  throttle {} per minute", 10 + rng.below(90));
+    if rng.below(2) == 0 {
+        let _ = writeln!(
+            out,
+            "  throttle per case 1 per {} minutes",
+            1 + rng.below(60)
+        );
+    }
+    let cond = rng.pick(CONDITIONS).replace("TAG", rng.pick(TAGS));
+    let _ = writeln!(out, "  if {cond} then {{");
+    action(rng, 15, true, out);
+    let cond = rng.pick(CONDITIONS).replace("TAG", rng.pick(TAGS));
+    let _ = writeln!(out, "  }} else if {cond} then {{");
+    action(rng, 2, false, out);
+    out.push_str("  }\n}\n");
+}
+
+fn action(rng: &mut Rng, members: usize, full: bool, out: &mut String) {
+    use std::fmt::Write;
+    let method = rng.pick(METHODS);
+    let host = rng.below(50);
+    let _ = writeln!(
+        out,
+        "    {method} \"https://api{host}.example.com/cases/{{{{case.id}}}}\" {{"
+    );
+    if full {
+        out.push_str("      header \"Authorization\" = \"Bearer {{secrets.API_TOKEN}}\"\n");
+        out.push_str("      sign hmac-sha256 with secrets.SIGNING_KEY\n");
+        let _ = writeln!(out, "      timeout {} seconds", 5 + rng.below(25));
+        let _ = writeln!(out, "      retry {} times", 1 + rng.below(8));
+    }
+    // A full body is written one member per line, as people do; a short one inline.
+    let (open, sep, close) = if full {
+        ("\n        ", ",\n        ", "\n      }\n    }\n")
+    } else {
+        (" ", ", ", " }\n    }\n")
+    };
+    out.push_str("      body {");
+    let start = rng.below(MEMBERS.len());
+    for m in 0..members {
+        out.push_str(if m == 0 { open } else { sep });
+        out.push_str(MEMBERS[(start + m) % MEMBERS.len()]);
+    }
+    out.push_str(close);
+}

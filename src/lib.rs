@@ -3,6 +3,10 @@
 //! Data flows one way: [`syntax`] → [`check`] → [`plan`] → [`vm`] → [`runtime`];
 //! [`cli`] sits on top. See `ARCHITECTURE.md`.
 
+// pest is built without `std` (no stack probe per combinator; `syntax::prescan` bounds
+// nesting instead) and its generated parser names `::alloc`.
+extern crate alloc;
+
 pub mod ast;
 pub mod check;
 pub mod cli;

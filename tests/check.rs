@@ -114,7 +114,7 @@ fn e0103_names_both_types_and_the_operator_that_fits() {
     let cases: [(&str, &str, &str); 7] = [
         (
             "case.subject > 5",
-            "`>` does not apply to `case.subject` (text)",
+            "`>` cannot compare `case.subject` (text) with number",
             "`>` compares numbers and timestamps; compare text with `==`, `in [...]` or `starts with`",
         ),
         (
@@ -129,12 +129,12 @@ fn e0103_names_both_types_and_the_operator_that_fits() {
         ),
         (
             "case.tags in [\"A\", \"B\"]",
-            "`in` does not apply to `case.tags` (list of text)",
+            "`in` cannot compare `case.tags` (list of text) with a list of text",
             "use `contains` to test membership: `case.tags contains \"A\"`",
         ),
         (
             "case.custom_fields.amount contains \"5\"",
-            "`contains` does not apply to `case.custom_fields.amount` (number)",
+            "`contains` cannot compare `case.custom_fields.amount` (number) with text",
             "compare numbers with a number, without quotes: `case.custom_fields.amount == 100`",
         ),
         (
@@ -356,9 +356,9 @@ fn e0110_urls_need_a_literal_scheme_and_host() {
         "write a host name after the scheme: `\"https://api.example.com/...\"`"
     );
     expect!(
-        action("{{conversation.url}}"),
+        action("example.com/{{case.id}}"),
         "E0110" @ 3:8,
-        "url `{{conversation.url}}` does not start with `https://` or `http://`",
+        "url `example.com/{{case.id}}` does not start with `https://` or `http://`",
         "write the scheme and host literally: `\"https://api.example.com/...\"`"
     );
     assert_eq!(
@@ -448,6 +448,19 @@ fn e0113_a_custom_field_declared_with_two_types_labels_both() {
         d.labelled,
         ["field order_id: number", "field order_id: text"]
     );
+    // A `one of` listing a value twice.
+    let twice = "schema {\n  field tier: one of (\"a\", \"b\", \"a\")\n}\n";
+    let found = support::only(twice);
+    assert_eq!(
+        (
+            found.code.as_str(),
+            found.line,
+            found.column,
+            found.message.as_str()
+        ),
+        ("E0113", 2, 33, "value `\"a\"` is listed twice")
+    );
+    assert_eq!(found.help, "list each value of a `one of` type once");
     // The same type twice, and tags and secrets repeated, are fine.
     let same = "schema {\n  field order_id: text\n  tags \"A\"\n  secret S\n}\n";
     assert_eq!(check_files(&[("a.rule", same), ("b.rule", same)]), []);
@@ -482,6 +495,14 @@ fn one_mistake_reports_one_error() {
     // The unknown path is not also a type error, and proves nothing, so no warning follows.
     let src = cond_rule("", "case.subjet == 5");
     assert_eq!(codes(&src), ["E0101@5:6"]);
+    // A guard with a typo proves nothing, but the path it meant to guard is not also
+    // reported as "may render empty".
+    let body = "  if contact.emial is not empty then {\n".to_string()
+        + &post(r#""e": "{{contact.email}}""#)
+        + "  } else {\n"
+        + &post(r#""e": "{{contact.email}}""#)
+        + "  }\n";
+    assert_eq!(codes(&rule("case.closed", &body)), ["E0101@3:6"]);
     // An unknown trigger does not make trigger-dependent paths warn.
     let src = rule("case.close", &post(r#""a": "{{case.closed_at}}""#));
     assert_eq!(codes(&src), ["E0112@2:8"]);

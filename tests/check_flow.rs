@@ -257,7 +257,7 @@ fn w0203_branches_that_contradict_their_path() {
             "contact.email is empty and contact.email is not empty",
             "case.id"
         )),
-        ["W0203@9"]
+        ["W0202@7", "W0203@9"]
     );
     let same_value = format!(
         "  if case.priority == \"urgent\" then {{\n{}  }} else if case.priority == \"urgent\" then {{\n{}  }}\n",
@@ -284,6 +284,12 @@ fn w0203_branches_that_contradict_their_path() {
     );
     // The dead `else` does not also warn about what it renders.
     assert_eq!(lines(&flow("case.updated", &exhaustive)), ["W0203@13"]);
+    // The `else` is reported at its brace, with both conditions that rule it out.
+    let found = support::only(&flow("case.updated", &exhaustive));
+    assert_eq!(
+        found.labelled,
+        ["{", "contact.email is empty", "contact.email is not empty"]
+    );
     let nested = format!(
         "  if case.tags contains \"VIP\" then {{\n    if case.tags not contains \"VIP\" then {{\n{}    }}\n  }}\n",
         send(6, "case.id"),

@@ -94,3 +94,34 @@ fn every_broken_example_gets_its_diagnostic() {
     assert_eq!(pair.len(), 2);
     snapshot("broken_duplicate_rule", &pair);
 }
+
+#[test]
+fn checking_any_prefix_of_the_examples_never_panics() {
+    // Truncated files parse into partial trees with odd spans: the checker must cope.
+    let mut files = rule_files(&repo().join("examples"));
+    files.extend(rule_files(&repo().join("examples/broken")));
+    for (path, text) in load(&files) {
+        let cuts = (0..text.len())
+            .step_by(17)
+            .filter(|&i| text.is_char_boundary(i));
+        for cut in cuts {
+            let fe = support::frontend(&[(path.as_str(), &text[..cut])]);
+            // Every label stays inside the text and the output is in position order.
+            let starts: Vec<u32> = fe
+                .diagnostics
+                .iter()
+                .map(|d| d.primary().unwrap().span.start)
+                .collect();
+            assert!(
+                starts.windows(2).all(|w| w[0] <= w[1]),
+                "{path} cut at {cut}"
+            );
+            for label in fe.diagnostics.iter().flat_map(|d| &d.labels) {
+                assert!(
+                    label.span.end as usize <= cut,
+                    "{path} cut at {cut}: {label:?}"
+                );
+            }
+        }
+    }
+}

@@ -85,7 +85,7 @@ impl<'a> RuleCx<'a, '_> {
                 .with_label_message("repeated here")
                 .with_label(self.file.id, first.span, "first written here")
                 .with_help("remove one of them: receivers keep only one value for a key");
-            self.error(d);
+            self.report(d);
         }
     }
 
@@ -137,7 +137,7 @@ impl<'a> RuleCx<'a, '_> {
                 )
                 .with_label_message("plain `http://` sends case data in clear text")
                 .with_help("use `https://` so case data and credentials are encrypted in transit");
-            self.error(d);
+            self.report(d);
         }
     }
 
@@ -146,7 +146,7 @@ impl<'a> RuleCx<'a, '_> {
             .diag(Code::BadUrl, message, span)
             .with_label_message("the url must start with a literal `https://host`")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 
     /// Literal text of a header value that looks like an API key or bearer token.
@@ -169,7 +169,7 @@ impl<'a> RuleCx<'a, '_> {
                 "declare `secret NAME` in a schema block and write the value as \
                  `\"Bearer {{secrets.NAME}}\"`; the runtime reads it from `RULEC_SECRET_NAME`",
             );
-        self.error(d);
+        self.report(d);
     }
 
     fn check_timeout(&mut self, timeout: crate::ast::Duration) {
@@ -189,7 +189,7 @@ impl<'a> RuleCx<'a, '_> {
             .with_help(format!(
                 "use a timeout from 1 to {MAX_TIMEOUT_SECS} seconds, e.g. `timeout 10 seconds`"
             ));
-        self.error(d);
+        self.report(d);
     }
 
     fn check_retry(&mut self, retry: Retry) {
@@ -211,7 +211,7 @@ impl<'a> RuleCx<'a, '_> {
             .with_help(format!(
                 "use `retry never` for one attempt, or `retry N times` with N from 1 to {MAX_RETRY_ATTEMPTS}"
             ));
-        self.error(d);
+        self.report(d);
     }
 
     pub(super) fn check_rate(&mut self, rate: &Rate) {
@@ -236,7 +236,7 @@ impl<'a> RuleCx<'a, '_> {
             .diag(Code::BadDuration, message, span)
             .with_label_message("must be at least 1")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 }
 

@@ -48,7 +48,7 @@ impl<'a> RuleCx<'a, '_> {
                 .diag(Code::TypeMismatch, m.message, test.span)
                 .with_label_message(label)
                 .with_help(m.help);
-            self.error(d);
+            self.report(d);
             return None;
         }
         if !self.literals_possible(test, lhs) {
@@ -134,7 +134,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("this comparison can never match")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 
     fn undeclared_tag(&mut self, span: Span, value: &str) {
@@ -156,7 +156,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("not a declared tag")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 }
 
@@ -173,6 +173,9 @@ impl RhsType<'_> {
         match self {
             RhsType::Path(ty) => ty.describe(),
             RhsType::Lit(kind) => lit_type(kind).to_string(),
+            RhsType::List(items) if items.iter().all(|l| matches!(l.kind, LitKind::Str(_))) => {
+                "a list of text".to_string()
+            }
             RhsType::List(_) => "a list".to_string(),
         }
     }
@@ -193,17 +196,6 @@ fn cannot_compare(op: Op, path: &str, ty: &Type, rhs: RhsType<'_>, help: String)
             op.as_str(),
             ty.describe(),
             rhs.describe()
-        ),
-        help,
-    }
-}
-
-fn does_not_apply(op: Op, path: &str, ty: &Type, help: String) -> Mismatch {
-    Mismatch {
-        message: format!(
-            "`{}` does not apply to `{path}` ({})",
-            op.as_str(),
-            ty.describe()
         ),
         help,
     }
@@ -276,13 +268,16 @@ fn ordering(op: Op, path: &str, ty: &Type, rhs: RhsType<'_>) -> Result<(), Misma
         (Type::Number | Type::Timestamp, RhsType::Path(other)) => ty == other,
         (Type::Number | Type::Timestamp, _) => false,
         (Type::ListOfText, _) => {
-            return Err(does_not_apply(op, path, ty, use_contains(op, path, rhs)));
-        }
-        _ => {
-            return Err(does_not_apply(
+            return Err(cannot_compare(
                 op,
                 path,
                 ty,
+                rhs,
+                use_contains(op, path, rhs),
+            ));
+        }
+        _ => {
+            return Err(cannot_compare(op, path, ty, rhs,
                 format!(
                     "`{}` compares numbers and timestamps; compare text with `==`, `in [...]` or `starts with`",
                     op.as_str()
@@ -321,13 +316,25 @@ fn containment(op: Op, path: &str, ty: &Type, rhs: RhsType<'_>) -> Result<(), Mi
                 op.as_str()
             ),
         )),
-        _ => Err(does_not_apply(op, path, ty, literal_help(Op::Eq, path, ty))),
+        _ => Err(cannot_compare(
+            op,
+            path,
+            ty,
+            rhs,
+            literal_help(Op::Eq, path, ty),
+        )),
     }
 }
 
 fn membership(op: Op, path: &str, ty: &Type, rhs: RhsType<'_>) -> Result<(), Mismatch> {
     if *ty == Type::ListOfText {
-        return Err(does_not_apply(op, path, ty, use_contains(op, path, rhs)));
+        return Err(cannot_compare(
+            op,
+            path,
+            ty,
+            rhs,
+            use_contains(op, path, rhs),
+        ));
     }
     if !textual(ty) {
         let help = format!(
@@ -335,7 +342,7 @@ fn membership(op: Op, path: &str, ty: &Type, rhs: RhsType<'_>) -> Result<(), Mis
             op.as_str(),
             ty.describe()
         );
-        return Err(does_not_apply(op, path, ty, help));
+        return Err(cannot_compare(op, path, ty, rhs, help));
     }
     match rhs {
         RhsType::List(items) => match items.iter().find(|l| !matches!(l.kind, LitKind::Str(_))) {
@@ -384,8 +391,20 @@ fn affix(op: Op, path: &str, ty: &Type, rhs: RhsType<'_>) -> Result<(), Mismatch
                 op.as_str()
             ),
         )),
-        Type::ListOfText => Err(does_not_apply(op, path, ty, use_contains(op, path, rhs))),
-        _ => Err(does_not_apply(op, path, ty, literal_help(Op::Eq, path, ty))),
+        Type::ListOfText => Err(cannot_compare(
+            op,
+            path,
+            ty,
+            rhs,
+            use_contains(op, path, rhs),
+        )),
+        _ => Err(cannot_compare(
+            op,
+            path,
+            ty,
+            rhs,
+            literal_help(Op::Eq, path, ty),
+        )),
     }
 }
 

@@ -44,13 +44,15 @@ pub(super) enum Atom<'a> {
     CmpPath(Op, Slot),
 }
 
-/// `atom` holds (or fails) for the value of `slot`; `origin` is the test that said so.
+/// `atom` holds (or fails) for the value of `slot`; `origin` is the test that said so,
+/// and `origin_held` whether that test was true or false on this path.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Fact<'a> {
     pub slot: Slot,
     pub atom: Atom<'a>,
     pub holds: bool,
     pub origin: Span,
+    pub origin_held: bool,
 }
 
 impl Fact<'_> {
@@ -104,12 +106,14 @@ pub(super) fn prove<'a>(
 
 /// The facts of one test evaluating to `holds`.
 fn test_facts<'a>(test: &RTest<'a>, holds: bool, out: &mut Vec<Fact<'a>>) {
+    let test_holds = holds;
     let mut push = |slot, atom, holds| {
         out.push(Fact {
             slot,
             atom,
             holds,
             origin: test.span,
+            origin_held: test_holds,
         })
     };
     let (atom, negated) = match (test.op, test.rhs) {
@@ -306,6 +310,7 @@ mod tests {
             atom,
             holds,
             origin: Span::default(),
+            origin_held: true,
         }
     }
 

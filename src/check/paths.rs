@@ -65,7 +65,7 @@ impl<'a> RuleCx<'a, '_> {
                         "`{text}` exists only under `when {}`: use that trigger, or read another path",
                         only.as_str()
                     ));
-                self.error(d);
+                self.report(d);
                 return Read::Poison;
             }
         }
@@ -78,7 +78,7 @@ impl<'a> RuleCx<'a, '_> {
                 )
                 .with_label_message("not a secret")
                 .with_help("declare `secret NAME` in a schema block and write `sign ... with secrets.NAME`");
-            self.error(d);
+            self.report(d);
             return Read::Poison;
         }
         Read::Value(slot)
@@ -105,7 +105,7 @@ impl<'a> RuleCx<'a, '_> {
                     "send it in a header instead: `header \"Authorization\" = \"Bearer {{{{secrets.{name}}}}}\"`, \
                      so it never lands in logs, urls or payloads"
                 ));
-            self.error(d);
+            self.report(d);
             return Read::Poison;
         }
         if self.env.has_secret(name) {
@@ -126,7 +126,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("no `secret` declaration has this name")
             .with_help(help);
-        self.error(d);
+        self.report(d);
         Read::Poison
     }
 
@@ -161,7 +161,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("not in the case schema")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 
     /// A merge tag in a request: its path, its fallback, and whether it may render empty.
@@ -172,7 +172,7 @@ impl<'a> RuleCx<'a, '_> {
         };
         if let Some(fallback) = &tag.fallback {
             self.check_fallback(slot, fallback);
-        } else if reachable && !self.known_non_empty(slot) {
+        } else if reachable && self.uncertain == 0 && !self.known_non_empty(slot) {
             self.may_render_empty(tag, slot);
         }
     }
@@ -196,7 +196,7 @@ impl<'a> RuleCx<'a, '_> {
             )
             .with_label_message("nothing on this path proves it has a value")
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 
     fn check_fallback(&mut self, slot: Slot, fallback: &Literal) {
@@ -236,7 +236,7 @@ impl<'a> RuleCx<'a, '_> {
                 .with_label_message(format!("expected {}", ty.describe()))
                 .with_help(format!("use a literal of the path's type: `{{{{{name} ?? {example}}}}}`")),
         };
-        self.error(d);
+        self.report(d);
     }
 }
 

@@ -10,11 +10,25 @@ use crate::source::{SourceFile, Span};
 use super::env::Env;
 use super::facts::{self, Fact, RTest};
 
-/// What made a set of facts inconsistent.
+/// What made a set of facts inconsistent: the test whose fact was being added, and what
+/// it contradicts.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Conflict {
+pub(super) struct Conflict {
+    pub new: Origin,
+    pub old: Against,
+}
+
+/// A test, and whether it was true or false on this path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Origin {
+    pub span: Span,
+    pub held: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Against {
     /// An earlier or sibling test.
-    Test(Span),
+    Test(Origin),
     /// The trigger guarantees this path has a value.
     Trigger(Slot),
 }
@@ -34,6 +48,9 @@ pub(super) struct RuleCx<'a, 'e> {
     pub tests: Vec<Option<RTest<'a>>>,
     /// Actions that some event could reach.
     pub reachable_actions: usize,
+    /// Nesting depth of branches whose condition (or an earlier one of the chain) held an
+    /// error: what they prove is unknown, so "may render empty" stays quiet there.
+    pub uncertain: usize,
 }
 
 /// Checks one rule, appending its diagnostics.
@@ -53,6 +70,7 @@ pub(super) fn check_rule<'a>(
         facts: Vec::new(),
         tests: Vec::new(),
         reachable_actions: 0,
+        uncertain: 0,
     };
     for throttle in &rule.throttles {
         cx.check_rate(&throttle.rate);
@@ -92,7 +110,8 @@ fn check_trigger(
 }
 
 impl<'a> RuleCx<'a, '_> {
-    pub(super) fn error(&mut self, d: Diagnostic) {
+    /// Records an error or warning of this rule.
+    pub(super) fn report(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
@@ -121,8 +140,12 @@ impl<'a> RuleCx<'a, '_> {
         let base = self.facts.len();
         // Set once the earlier conditions together cover every event.
         let mut exhausted: Option<Conflict> = None;
+        // Set once a condition of the chain had an error (it and later branches).
+        let mut poisoned = false;
         for branch in &chain.branches {
-            let (holds, fails) = self.condition_facts(&branch.cond);
+            let (holds, fails, had_error) = self.condition_facts(&branch.cond);
+            poisoned |= had_error;
+            self.uncertain += usize::from(poisoned);
             let mark = self.facts.len();
             let conflict = exhausted.or_else(|| self.assume(&holds));
             if reachable {
@@ -131,6 +154,7 @@ impl<'a> RuleCx<'a, '_> {
                 }
             }
             self.check_block(&branch.block.stmts, reachable && conflict.is_none());
+            self.uncertain -= usize::from(poisoned);
             self.facts.truncate(mark);
             if exhausted.is_none() {
                 exhausted = self.assume(&fails);
@@ -139,16 +163,21 @@ impl<'a> RuleCx<'a, '_> {
         if let Some(Block { span, stmts }) = &chain.otherwise {
             if reachable {
                 if let Some(conflict) = exhausted {
-                    self.unreachable(*span, conflict);
+                    // The opening brace: the whole block would drown the report.
+                    let brace = Span::new(span.start as usize, span.start as usize + 1);
+                    self.unreachable(brace, conflict);
                 }
             }
+            self.uncertain += usize::from(poisoned);
             self.check_block(stmts, reachable && exhausted.is_none());
+            self.uncertain -= usize::from(poisoned);
         }
         self.facts.truncate(base);
     }
 
-    /// Type-checks a condition and returns what it proves when true and when false.
-    fn condition_facts(&mut self, cond: &'a ast::Cond) -> (Vec<Fact<'a>>, Vec<Fact<'a>>) {
+    /// Type-checks a condition and returns what it proves when true and when false, and
+    /// whether some test of it had an error.
+    fn condition_facts(&mut self, cond: &'a ast::Cond) -> (Vec<Fact<'a>>, Vec<Fact<'a>>, bool) {
         let start = self.tests.len();
         self.check_cond(cond);
         let mut holds = Vec::new();
@@ -157,8 +186,9 @@ impl<'a> RuleCx<'a, '_> {
         facts::prove(cond, true, &self.tests, &mut next, &mut holds);
         next = start;
         facts::prove(cond, false, &self.tests, &mut next, &mut fails);
+        let had_error = self.tests[start..].iter().any(Option::is_none);
         self.tests.truncate(start);
-        (holds, fails)
+        (holds, fails, had_error)
     }
 
     /// Adds facts to the current path; returns the first inconsistency found.
@@ -178,14 +208,21 @@ impl<'a> RuleCx<'a, '_> {
             && fact.holds
             && !self.env.may_be_empty(fact.slot, self.trigger)
             && self.trigger.is_some();
+        let new = origin(fact);
         if trigger_sets_it {
-            return Some(Conflict::Trigger(fact.slot));
+            return Some(Conflict {
+                new,
+                old: Against::Trigger(fact.slot),
+            });
         }
         self.facts
             .iter()
             .rev()
             .find(|g| facts::contradicts(fact, g))
-            .map(|g| Conflict::Test(g.origin))
+            .map(|g| Conflict {
+                new,
+                old: Against::Test(origin(g)),
+            })
     }
 
     /// Whether the facts on the current path prove `slot` has a value.
@@ -194,6 +231,8 @@ impl<'a> RuleCx<'a, '_> {
             || self.facts.iter().any(|f| f.proves_non_empty(slot))
     }
 
+    /// W0203 at `span` (a condition, or an `else` block's opening brace), labelling the
+    /// tests that contradict each other outside it.
     fn unreachable(&mut self, span: Span, conflict: Conflict) {
         let mut d = self
             .diag(
@@ -202,17 +241,30 @@ impl<'a> RuleCx<'a, '_> {
                 span,
             )
             .with_label_message("no event can reach this branch");
-        match conflict {
-            Conflict::Test(origin) if origin == span => {}
-            Conflict::Test(origin) => {
-                let text = squash(self.file.slice(origin));
-                d = d.with_label(
-                    self.file.id,
-                    origin,
-                    format!("it contradicts `{text}`, known to hold or fail here"),
-                );
+        let mut labels: Vec<Origin> = Vec::new();
+        if let Against::Test(old) = conflict.old {
+            if old.span != span {
+                labels.push(old);
             }
-            Conflict::Trigger(slot) => {
+        }
+        let new = conflict.new;
+        let new_inside = new.span.start >= span.start && new.span.end <= span.end;
+        if !new_inside && !labels.contains(&new) {
+            labels.push(new);
+        }
+        labels.sort_by_key(|o| o.span.start);
+        for test in labels {
+            let text = squash(self.file.slice(test.span));
+            let truth = if test.held { "true" } else { "false" };
+            d = d.with_label(
+                self.file.id,
+                test.span,
+                format!("`{text}` is {truth} on this path"),
+            );
+        }
+        match conflict.old {
+            Against::Test(_) => {}
+            Against::Trigger(slot) => {
                 let trigger = self.trigger.map_or("", Trigger::as_str);
                 d = d.with_label(
                     self.file.id,
@@ -224,7 +276,7 @@ impl<'a> RuleCx<'a, '_> {
                 );
             }
         }
-        self.error(d.with_help(
+        self.report(d.with_help(
             "remove the branch, or change its condition (or an earlier one) so some event can take it",
         ));
     }
@@ -249,7 +301,7 @@ impl<'a> RuleCx<'a, '_> {
                 "this rule has no action"
             })
             .with_help(help);
-        self.error(d);
+        self.report(d);
     }
 }
 
@@ -268,6 +320,13 @@ fn contains_action(stmts: &[Stmt]) -> bool {
                     .is_some_and(|b| contains_action(&b.stmts))
         }
     })
+}
+
+fn origin(fact: &Fact<'_>) -> Origin {
+    Origin {
+        span: fact.origin,
+        held: fact.origin_held,
+    }
 }
 
 /// Source text on one line with runs of whitespace collapsed, for labels.

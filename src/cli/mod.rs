@@ -12,7 +12,9 @@ pub mod dry_run;
 pub mod explain;
 pub mod frontend;
 pub mod render;
+pub mod rerun;
 pub mod run;
+pub mod runlog;
 pub mod runs;
 pub mod serve;
 

@@ -31,17 +31,6 @@ pub(super) fn span(pair: &Pair<'_, Rule>) -> Span {
     Span::new(s.start(), s.end())
 }
 
-/// The span of a pair whose rule ends in an optional or repeated part: pest then
-/// includes the whitespace (and comments) skipped before the part that did not match, so
-/// the span is cut at the end of the last child instead.
-fn span_to_last_child(pair: &Pair<'_, Rule>) -> Span {
-    let whole = span(pair);
-    match pair.clone().into_inner().last() {
-        Some(last) => Span::new(whole.start as usize, last.as_span().end()),
-        None => whole,
-    }
-}
-
 /// Which single-use clauses an action has seen so far, with the first one's keyword span.
 #[derive(Default)]
 struct SeenClauses {
@@ -101,7 +90,7 @@ impl<'a> Builder<'a> {
             match p.as_rule() {
                 Rule::field_decl => decls.push(self.field_decl(p)),
                 Rule::tags_decl => {
-                    let decl_span = span_to_last_child(&p);
+                    let decl_span = self::span(&p);
                     let tags = p.into_inner().map(|s| self.str_lit(s)).collect();
                     decls.push(SchemaDecl::Tags {
                         span: decl_span,
@@ -298,7 +287,7 @@ impl<'a> Builder<'a> {
     }
 
     fn if_chain(&mut self, pair: Pair<'a, Rule>) -> IfChain {
-        let span = span_to_last_child(&pair);
+        let span = span(&pair);
         let mut branches = Vec::new();
         let mut otherwise = None;
         for p in pair.into_inner() {
@@ -431,7 +420,7 @@ impl<'a> Builder<'a> {
     }
 
     fn sign(&mut self, pair: Pair<'a, Rule>) -> Sign {
-        let span = span_to_last_child(&pair);
+        let span = span(&pair);
         let mut scheme = SignScheme::StandardWebhooks;
         let mut secret = Path { span };
         for p in pair.into_inner() {

@@ -1,14 +1,14 @@
 //! Parsing: `.rule` text to [`ast::File`] plus syntax diagnostics. Never fails at the API.
 //!
-//! Steps: bound the nesting depth ([`depth`]), parse with the tolerant `file` rule of
+//! Steps: pre-scan for too-deep nesting and unterminated strings ([`prescan`]), parse with the tolerant `file` rule of
 //! `grammar/rules.pest` (a broken item becomes `junk` up to the next `rule`/`schema`
 //! line), build the AST from the pairs ([`build`]), and re-parse each junk item strictly
 //! to report its precise error ([`errors`]). Nothing of pest leaves this module.
 
 mod build;
 mod cond;
-mod depth;
 mod errors;
+mod prescan;
 mod strings;
 
 use pest::Parser;
@@ -17,7 +17,8 @@ use crate::ast;
 use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
 
-pub use depth::MAX_NESTING;
+pub use cond::MAX_COND_DEPTH;
+pub use prescan::MAX_NESTING;
 
 mod grammar {
     //! The pest binding; `Rule` stays private to `syntax`.
@@ -31,7 +32,7 @@ use grammar::{Rule, RulesParser};
 /// Parses one file. Broken items are skipped (with a diagnostic each); the rest are kept.
 pub fn parse(file: &SourceFile) -> (ast::File, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let text = depth::bound(&file.text, file.id, &mut diags);
+    let text = prescan::scan(&file.text, file.id, &mut diags);
     let text: &str = &text;
     let mut builder = build::Builder::new(text, file.id);
     let mut items = Vec::new();

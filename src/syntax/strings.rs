@@ -402,7 +402,7 @@ fn bad_unicode(text: &str, i: usize) -> StrError {
     }
 }
 
-fn unterminated(text: &str, start: usize, end: usize) -> StrError {
+pub(super) fn unterminated(text: &str, start: usize, end: usize) -> StrError {
     let end = end.min(text.len());
     StrError {
         code: Code::BadString,
