@@ -328,3 +328,23 @@ fn a_compiled_plan_runs_and_a_plan_of_another_version_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_finance_requests_are_stable() {
+    // hmac-sha256 signatures and idempotency keys are deterministic: snapshot them.
+    let mut c = with_secrets(rulec());
+    let out = c
+        .args([
+            "run",
+            "--dry-run",
+            "examples/finance.rule",
+            "--events",
+            "examples/events.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("dry_run_finance", String::from_utf8(out.stdout).unwrap());
+    });
+}
