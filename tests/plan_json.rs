@@ -25,6 +25,9 @@ rule "r" {
 }
 "#;
 
+/// A change to a plan's JSON.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 fn with(plan: &Plan, edit: impl FnOnce(&mut Value)) -> Result<Plan, PlanError> {
     let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
     edit(&mut v);
@@ -62,7 +65,7 @@ fn not_a_plan_or_no_version_is_refused() {
 fn indices_outside_the_tables_are_refused() {
     let p = compile(SRC);
     let last = p.code.len() - 1;
-    let cases: Vec<Box<dyn Fn(&mut Value)>> = vec![
+    let cases: Vec<Edit> = vec![
         Box::new(|v| v["rules"][0]["entry"] = json!(999)),
         Box::new(|v| v["by_trigger"][0] = json!([7])),
         Box::new(|v| v["actions"][0]["url"] = json!(999)),
