@@ -64,22 +64,6 @@ impl Secrets {
         Ok(Secrets::from_map(values))
     }
 
-    /// For `explain`, which shows requests with secrets redacted: like [`Secrets::load`],
-    /// but a secret that is not provided stands as `***` instead of failing.
-    pub fn load_or_placeholder(
-        file: Option<&Path>,
-        names: &[String],
-    ) -> Result<Secrets, SecretsError> {
-        let mut values = collect(file, names)?;
-        for name in names {
-            let value = values.entry(name.clone()).or_default();
-            if value.is_empty() {
-                *value = "***".to_string();
-            }
-        }
-        Ok(Secrets::from_map(values))
-    }
-
     /// Secrets given directly (tests, benchmarks).
     pub fn from_pairs<N: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (N, V)>,

@@ -328,3 +328,62 @@ fn a_compiled_plan_runs_and_a_plan_of_another_version_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_finance_requests_are_stable() {
+    // hmac-sha256 signatures and idempotency keys are deterministic: snapshot them.
+    let mut c = with_secrets(rulec());
+    let out = c
+        .args([
+            "run",
+            "--dry-run",
+            "examples/finance.rule",
+            "--events",
+            "examples/events.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("dry_run_finance", String::from_utf8(out.stdout).unwrap());
+    });
+}
+
+#[test]
+fn only_headers_built_from_secrets_are_redacted() {
+    // A one-letter secret must not mangle the other headers.
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("s.rule");
+    std::fs::write(
+        &rule,
+        r#"schema { secret T }
+           rule "s" { when case.updated
+             post "https://x.example/" {
+               header "Authorization" = "Bearer {{secrets.T}}"
+               header "X-Note" = "a plain value"
+               body { "n": "a" } } }"#,
+    )
+    .unwrap();
+    let event = r#"{"id":"e1","type":"case.updated","at":"2026-05-10T14:03:00Z","tenant":{"slug":"a"},"case":{"id":"c","human_id":"h","status":"open","created_at":"2026-05-10T14:03:00Z","updated_at":"2026-05-10T14:03:00Z"},"contact":{"id":"ct"}}"#;
+    let events = dir.path().join("e.jsonl");
+    std::fs::write(&events, format!("{event}\n")).unwrap();
+    let out = rulec()
+        .args(["run", "--dry-run"])
+        .arg(&rule)
+        .arg("--events")
+        .arg(&events)
+        .env("RULEC_SECRET_T", "a")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let l = &lines(&out)[0];
+    assert_eq!(header(l, "Authorization"), Some("Bearer ***"));
+    assert_eq!(header(l, "X-Note"), Some("a plain value"));
+    assert_eq!(header(l, "Content-Type"), Some("application/json"));
+    assert_eq!(l["body"], r#"{"n":"a"}"#);
+}

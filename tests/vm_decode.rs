@@ -254,3 +254,56 @@ mod timestamps {
         assert!(parse_stamp("yesterday").is_none());
     }
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+            Just(json!("2026-05-10T14:03:00Z")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "id",
+                        "type",
+                        "case",
+                        "tags",
+                        "custom_fields",
+                        "x",
+                        "refund_amount",
+                        "closed_at",
+                        "tenant",
+                        "slug"
+                    ]),
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any text, and any JSON shaped like an event, decodes or is rejected: no panic.
+        #[test]
+        fn any_input_decodes_or_is_rejected(text in "\\PC{0,80}", value in arb_json()) {
+            let plan = super::plan();
+            let _ = rulec::vm::decode_event(&plan, &text);
+            let _ = rulec::vm::decode_event(&plan, &value.to_string());
+        }
+    }
+}

@@ -14,6 +14,7 @@ use crate::plan::Plan;
 use crate::secrets::Secrets;
 use crate::sign::Signer;
 use crate::vm::effect::{Request, SignSpec};
+use crate::vm::render::Renderer;
 use crate::vm::{self, Event};
 
 /// Runs a dry run; exit 3 when an event was rejected or an action failed to render.
@@ -29,6 +30,7 @@ pub fn run(args: &RunArgs) -> miette::Result<i32> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut printer = Printer {
         secrets: &secrets,
+        masked: Secrets::from_pairs(plan.secret_names().into_iter().map(|n| (n, "***"))),
         signers: Vec::new(),
         now: chrono::Utc::now().timestamp(),
         failed: 0,
@@ -127,6 +129,9 @@ pub fn where_is(events: &str, line: usize) -> String {
 
 struct Printer<'a> {
     secrets: &'a Secrets,
+    /// Every secret the plan uses, standing as `***`: header templates holding a secret
+    /// are rendered again with these for display.
+    masked: Secrets,
     /// Keyed once per sign spec.
     signers: Vec<(SignSpec, Signer)>,
     now: i64,
@@ -137,7 +142,8 @@ impl Printer<'_> {
     fn event(&mut self, plan: &Plan, event: &Event, out: &mut impl Write) -> miette::Result<()> {
         for execution in vm::evaluate(plan, event, self.secrets) {
             for request in execution.requests() {
-                match self.line(&execution.rule, event.id(), request) {
+                let shown = self.shown_headers(plan, event, &execution.rule, request);
+                match self.line(&execution.rule, event.id(), request, shown) {
                     Ok(line) => writeln!(out, "{line}").into_diagnostic()?,
                     Err(e) => {
                         self.failed += 1;
@@ -154,16 +160,51 @@ impl Printer<'_> {
         Ok(())
     }
 
+    /// The request's headers as shown: a header whose template holds a secret is
+    /// rendered again with the secret as `***` (structural: a short secret value cannot
+    /// mangle other text the way replacing values in the output would).
+    fn shown_headers(
+        &self,
+        plan: &Plan,
+        event: &Event,
+        rule: &str,
+        request: &Request,
+    ) -> Vec<(String, String)> {
+        let templates = secret_header_templates(plan, rule, request.position);
+        let mut renderer = Renderer {
+            plan,
+            event,
+            secrets: &self.masked,
+            scratch: String::new(),
+        };
+        request
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value))| match templates.get(i) {
+                Some(Some(t)) => {
+                    let mut shown = String::new();
+                    match renderer.render(*t, &mut shown) {
+                        Ok(()) => (name.clone(), shown),
+                        Err(_) => (name.clone(), "***".to_string()),
+                    }
+                }
+                _ => (name.clone(), value.clone()),
+            })
+            .collect()
+    }
+
     /// One JSON line; an error when the action failed to render or to sign.
-    fn line(&mut self, rule: &str, event_id: &str, request: &Request) -> Result<String, String> {
+    fn line(
+        &mut self,
+        rule: &str,
+        event_id: &str,
+        request: &Request,
+        mut headers: Vec<(String, String)>,
+    ) -> Result<String, String> {
         if let Some(e) = &request.error {
             return Err(e.clone());
         }
-        let mut headers: Vec<(String, String)> = request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.clone(), self.secrets.redact(v)))
-            .collect();
         if let Some(spec) = &request.sign {
             let body = request.body.as_deref().unwrap_or("").as_bytes();
             let now = self.now;
@@ -185,6 +226,30 @@ impl Printer<'_> {
         self.signers.push((spec.clone(), signer));
         Ok(&self.signers[self.signers.len() - 1].1)
     }
+}
+
+/// Per user header of the action (they come first in a request): its template when it
+/// holds a secret.
+fn secret_header_templates(plan: &Plan, rule: &str, position: u32) -> Vec<Option<u32>> {
+    let Some(r) = plan.rules.iter().find(|r| r.name == rule) else {
+        return Vec::new();
+    };
+    let index = (r.first_action + position).saturating_sub(1) as usize;
+    let Some(action) = plan.actions.get(index) else {
+        return Vec::new();
+    };
+    action
+        .headers
+        .iter()
+        .map(|(_, t)| {
+            let secret = plan.templates.get(*t as usize).is_some_and(|t| {
+                t.segments
+                    .iter()
+                    .any(|s| matches!(s, crate::plan::Segment::Secret(_)))
+            });
+            secret.then_some(*t)
+        })
+        .collect()
 }
 
 /// `{"rule","event_id","action","method","url","headers","body"}`, headers in order.

@@ -1,7 +1,7 @@
 //! `rulec explain PATH... --event FILE`: per rule, the trigger match, each condition's
 //! value with the field values it read, the branch taken and the requests it would send.
 
-use miette::{miette, IntoDiagnostic, WrapErr};
+use miette::{IntoDiagnostic, WrapErr};
 
 use super::{frontend, ExplainArgs, Format, EXIT_INCOMPLETE, EXIT_OK};
 use crate::explain;
@@ -16,9 +16,10 @@ pub fn run(args: &ExplainArgs) -> miette::Result<i32> {
         return Ok(code);
     }
     let plan = plan::compile(&fe.sources, &fe.files, &fe.checked.schema);
-    let secrets =
-        Secrets::load_or_placeholder(args.secrets.secrets.as_deref(), &plan.secret_names())
-            .map_err(|e| miette!("{e}"))?;
+    // Explain never needs a secret's value (it computes no signature): every secret
+    // renders as `***`, so none can leak and none has to be provided. `--secrets` is
+    // accepted for symmetry with `run` and not read.
+    let secrets = Secrets::from_pairs(plan.secret_names().into_iter().map(|n| (n, "***")));
     let text = std::fs::read_to_string(&args.event)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read event `{}`", args.event.display()))?;

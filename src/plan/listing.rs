@@ -20,8 +20,14 @@ pub fn render(plan: &Plan) -> String {
     }
     if !plan.fields.is_empty() {
         let _ = writeln!(out, "custom fields:");
-        for f in &plan.fields {
-            let _ = writeln!(out, "  {}: {}", f.name, f.ty.to_schema().describe());
+        for (i, f) in plan.fields.iter().enumerate() {
+            let slot = crate::schema::BUILTINS.len() + i;
+            let _ = writeln!(
+                out,
+                "  s{slot}  {}: {}",
+                f.name,
+                f.ty.to_schema().describe()
+            );
         }
     }
     let secrets = plan.secret_names();
@@ -114,7 +120,17 @@ fn render_action(plan: &Plan, schema: &Schema, index: usize, a: &ActionPlan, out
     }
 }
 
+/// `s11:case.tags`: the slot the path was resolved to, and its name.
 fn slot_name(schema: &Schema, slot: u16) -> String {
+    if (slot as usize) < schema.slot_count() {
+        format!("s{slot}:{}", schema.slot_name(Slot(slot)))
+    } else {
+        format!("s{slot}:<unknown>")
+    }
+}
+
+/// The path alone, for templates.
+fn path_name(schema: &Schema, slot: u16) -> String {
     if (slot as usize) < schema.slot_count() {
         schema.slot_name(Slot(slot))
     } else {
@@ -201,7 +217,7 @@ fn show_template(plan: &Plan, schema: &Schema, index: u32) -> String {
             Segment::Lit(text) => out.push_str(text),
             Segment::Text { slot, fallback } | Segment::Json { slot, fallback } => {
                 out.push_str("{{");
-                out.push_str(&slot_name(schema, *slot));
+                out.push_str(&path_name(schema, *slot));
                 if let Some(c) = fallback.and_then(|k| plan.consts.get(k as usize)) {
                     let shown = match c {
                         Const::Str(s) => format!("'{s}'"),

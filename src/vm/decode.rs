@@ -23,6 +23,8 @@ pub struct Event {
 
 static MISSING: Value = Value::Missing;
 
+/// The slot of a built-in path, at compile time (a wrong name fails the build, never a
+/// run: the function is only used in `const` items).
 const fn builtin_slot(name: &str) -> u16 {
     let mut i = 0;
     while i < BUILTINS.len() {

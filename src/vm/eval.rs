@@ -61,18 +61,20 @@ pub fn evaluate(plan: &Plan, event: &Event, secrets: &Secrets) -> Vec<Execution>
         let Some(rule) = plan.rules.get(index as usize) else {
             continue;
         };
+        // Action indices were checked when the plan was read; `get` keeps a plan built
+        // by hand from panicking all the same.
         let request = |a: u32| {
-            let action = &plan.actions[a as usize];
-            render::request(plan, action, &rule.name, event, secrets)
+            let action = plan.actions.get(a as usize)?;
+            Some(render::request(plan, action, &rule.name, event, secrets))
         };
         let steps = selection
             .steps
             .iter()
-            .map(|s| match *s {
-                Selected::One(a) => Step::One(request(a)),
-                Selected::Parallel { first, count } => {
-                    Step::Parallel((first..first + count).map(request).collect())
-                }
+            .filter_map(|s| match *s {
+                Selected::One(a) => request(a).map(Step::One),
+                Selected::Parallel { first, count } => Some(Step::Parallel(
+                    (first..first + count).filter_map(request).collect(),
+                )),
             })
             .collect();
         out.push(Execution {

@@ -141,6 +141,10 @@ impl Renderer<'_> {
                 Segment::Text { slot, fallback } => match self.event.value(*slot) {
                     // The common case first: present text needs no fallback.
                     Value::Text(s) if !s.is_empty() => self.raw_text(template.context, s, out),
+                    // RFC 3339 text holds nothing to escape in a body or a header.
+                    Value::Time(t) if template.context != TemplateContext::Url => {
+                        out.push_str(&t.text)
+                    }
                     value => {
                         let fallback = fallback_for(plan, value, *fallback);
                         self.text(template.context, value, fallback, out);
