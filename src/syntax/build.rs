@@ -22,13 +22,16 @@ pub(super) struct Builder<'a> {
     pub(super) text: &'a str,
     pub(super) file: SourceId,
     pub(super) diags: Vec<Diagnostic>,
+    /// Where the text pest parsed starts in the file (pairs are relative to it).
+    pub(super) base: usize,
     /// Set when the current item cannot be represented faithfully; it is then dropped.
     pub(super) poisoned: bool,
 }
 
-pub(super) fn span(pair: &Pair<'_, Rule>) -> Span {
+/// The span of a pair parsed from `text[base..]`, as offsets into the whole text.
+pub(super) fn span_at(base: usize, pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    Span::new(base + s.start(), base + s.end())
 }
 
 /// Which single-use clauses an action has seen so far, with the first one's keyword span.
@@ -46,8 +49,13 @@ impl<'a> Builder<'a> {
             text,
             file,
             diags: Vec::new(),
+            base: 0,
             poisoned: false,
         }
+    }
+
+    pub(super) fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        span_at(self.base, pair)
     }
 
     pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
@@ -83,14 +91,14 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------------ schema
 
     fn schema(&mut self, pair: Pair<'a, Rule>) -> SchemaBlock {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut decls = Vec::new();
         for p in pair.into_inner() {
-            let decl_span = self::span(&p);
+            let decl_span = self.span(&p);
             match p.as_rule() {
                 Rule::field_decl => decls.push(self.field_decl(p)),
                 Rule::tags_decl => {
-                    let decl_span = self::span(&p);
+                    let decl_span = self.span(&p);
                     let tags = p.into_inner().map(|s| self.str_lit(s)).collect();
                     decls.push(SchemaDecl::Tags {
                         span: decl_span,
@@ -99,7 +107,7 @@ impl<'a> Builder<'a> {
                 }
                 Rule::secret_decl => {
                     let name = p.into_inner().next().map(|i| Ident {
-                        span: self::span(&i),
+                        span: self.span(&i),
                     });
                     let name = name.unwrap_or(Ident { span: decl_span });
                     decls.push(SchemaDecl::Secret {
@@ -114,14 +122,14 @@ impl<'a> Builder<'a> {
     }
 
     fn field_decl(&mut self, pair: Pair<'a, Rule>) -> SchemaDecl {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut name = None;
         let mut ty = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => {
                     name = Some(Ident {
-                        span: self::span(&p),
+                        span: self.span(&p),
                     })
                 }
                 Rule::field_type => ty = Some(self.field_type(p)),
@@ -140,7 +148,7 @@ impl<'a> Builder<'a> {
     }
 
     fn field_type(&mut self, pair: Pair<'a, Rule>) -> FieldType {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let kind = match pair.into_inner().next() {
             Some(p) if p.as_rule() == Rule::ty_one_of => {
                 FieldTypeKind::OneOf(p.into_inner().map(|s| self.str_lit(s)).collect())
@@ -160,7 +168,7 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------------ rules
 
     fn rule(&mut self, pair: Pair<'a, Rule>) -> RuleDef {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut name = None;
         let mut trigger = None;
         let mut throttles = Vec::new();
@@ -194,13 +202,13 @@ impl<'a> Builder<'a> {
     }
 
     fn trigger(&mut self, pair: Pair<'a, Rule>) -> Trigger {
-        let span = span(&pair);
-        let name = pair.into_inner().next().map_or(span, |p| self::span(&p));
+        let span = self.span(&pair);
+        let name = pair.into_inner().next().map_or(span, |p| self.span(&p));
         Trigger { span, name }
     }
 
     fn throttle(&mut self, pair: Pair<'a, Rule>) -> Throttle {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut key = None;
         let mut rate = None;
         for p in pair.into_inner() {
@@ -228,14 +236,14 @@ impl<'a> Builder<'a> {
     }
 
     fn rate(&mut self, pair: Pair<'a, Rule>) -> Rate {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut count = 0;
         let mut per = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::int => count = self.int(&p),
                 Rule::duration => per = Some(self.duration(p)),
-                Rule::time_unit => per = Some(unit_duration(self::span(&p), time_unit(&p))),
+                Rule::time_unit => per = Some(unit_duration(self.span(&p), time_unit(&p))),
                 _ => {}
             }
         }
@@ -247,7 +255,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn duration(&mut self, pair: Pair<'a, Rule>) -> Duration {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut amount = 0;
         let mut unit = TimeUnit::Second;
         for p in pair.into_inner() {
@@ -262,7 +270,8 @@ impl<'a> Builder<'a> {
 
     fn int(&mut self, pair: &Pair<'a, Rule>) -> u64 {
         pair.as_str().parse().unwrap_or_else(|_| {
-            self.error(too_large(self.file, span(pair), pair.as_str()));
+            let at = self.span(pair);
+            self.error(too_large(self.file, at, pair.as_str()));
             0
         })
     }
@@ -274,7 +283,7 @@ impl<'a> Builder<'a> {
             Rule::action => Stmt::Action(self.action(pair)),
             Rule::if_chain => Stmt::If(self.if_chain(pair)),
             Rule::parallel => {
-                let span = span(&pair);
+                let span = self.span(&pair);
                 let actions = pair
                     .into_inner()
                     .filter(|p| p.as_rule() == Rule::action)
@@ -287,7 +296,7 @@ impl<'a> Builder<'a> {
     }
 
     fn if_chain(&mut self, pair: Pair<'a, Rule>) -> IfChain {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut branches = Vec::new();
         let mut otherwise = None;
         for p in pair.into_inner() {
@@ -305,7 +314,7 @@ impl<'a> Builder<'a> {
     }
 
     fn branch(&mut self, pair: Pair<'a, Rule>) -> Branch {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut cond = None;
         let mut block = None;
         for p in pair.into_inner() {
@@ -327,15 +336,17 @@ impl<'a> Builder<'a> {
     }
 
     fn block(&mut self, pair: Pair<'a, Rule>) -> Block {
-        let span = span(&pair);
-        let stmts = pair.into_inner().filter_map(|p| self.stmt(p)).collect();
+        let span = self.span(&pair);
+        let inner = pair.into_inner();
+        let mut stmts = Vec::with_capacity(inner.len());
+        stmts.extend(inner.filter_map(|p| self.stmt(p)));
         Block { span, stmts }
     }
 
     // ------------------------------------------------------------------ actions
 
     fn action(&mut self, pair: Pair<'a, Rule>) -> Action {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut action = Action {
             span,
             method: Method::Post,
@@ -354,7 +365,7 @@ impl<'a> Builder<'a> {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::method => {
-                    action.method_span = self::span(&p);
+                    action.method_span = self.span(&p);
                     action.method = match p.as_str() {
                         "put" => Method::Put,
                         "patch" => Method::Patch,
@@ -379,7 +390,7 @@ impl<'a> Builder<'a> {
             Rule::retry => ("retry", &mut seen.retry),
             _ => return,
         };
-        let start = pair.as_span().start();
+        let start = self.base + pair.as_span().start();
         let kw_span = Span::new(start, start + keyword.len());
         if let Some(first) = *slot {
             self.diags
@@ -398,7 +409,7 @@ impl<'a> Builder<'a> {
     }
 
     fn header(&mut self, pair: Pair<'a, Rule>) -> Header {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut name = None;
         let mut value = None;
         for p in pair.into_inner() {
@@ -420,7 +431,7 @@ impl<'a> Builder<'a> {
     }
 
     fn sign(&mut self, pair: Pair<'a, Rule>) -> Sign {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut scheme = SignScheme::StandardWebhooks;
         let mut secret = Path { span };
         for p in pair.into_inner() {
@@ -428,7 +439,7 @@ impl<'a> Builder<'a> {
                 Rule::hmac => scheme = SignScheme::HmacSha256 { header: None },
                 Rule::path => {
                     secret = Path {
-                        span: self::span(&p),
+                        span: self.span(&p),
                     }
                 }
                 Rule::string => {
@@ -447,12 +458,12 @@ impl<'a> Builder<'a> {
     }
 
     fn retry(&mut self, pair: Pair<'a, Rule>) -> Retry {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut kind = RetryKind::Never;
         if let Some(p) = pair.into_inner().find(|p| p.as_rule() == Rule::int) {
             let n = self.int(&p);
             kind = RetryKind::Times(u32::try_from(n).unwrap_or_else(|_| {
-                self.error(too_large(self.file, self::span(&p), p.as_str()));
+                self.error(too_large(self.file, self.span(&p), p.as_str()));
                 0
             }));
         }
@@ -462,11 +473,11 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------------ JSON
 
     fn json(&mut self, pair: Pair<'a, Rule>) -> Json {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::json_object => {
-                let mut members = Vec::new();
                 let mut inner = pair.into_inner();
+                let mut members = Vec::with_capacity(inner.len() / 2);
                 while let (Some(k), Some(v)) = (inner.next(), inner.next()) {
                     let key = self.str_lit(k);
                     members.push((key, self.json(v)));
@@ -498,7 +509,7 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------------ tokens
 
     pub(super) fn str_lit(&mut self, pair: Pair<'a, Rule>) -> StrLit {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let value = match strings::decode_plain(self.text, span.start as usize) {
             Ok((value, _)) => value,
             Err(e) => {
@@ -510,7 +521,7 @@ impl<'a> Builder<'a> {
     }
 
     fn template(&mut self, pair: &Pair<'a, Rule>) -> Template {
-        let span = span(pair);
+        let span = self.span(pair);
         match strings::decode_template(self.text, span.start as usize) {
             Ok((tpl, _)) => tpl,
             Err(e) => {
@@ -524,7 +535,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn literal(&mut self, pair: Pair<'a, Rule>) -> Literal {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::string => LitKind::Str(self.str_lit(pair).value),
             Rule::boolean => LitKind::Bool(pair.as_str() == "true"),
