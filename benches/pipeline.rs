@@ -1,1 +1,375 @@
-fn main() {}
+//! The whole pipeline (decode, evaluate, render, sign, deliver to a local receiver,
+//! durable run log) against bare reqwest posting the same bodies to the same receiver,
+//! in the same process and run. Also the run log's write rate and the latency the
+//! pipeline adds.
+//!
+//! `cargo bench --bench pipeline` (`PIPELINE_EVENTS=N` to change the load).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rulec::cli::frontend;
+use rulec::runtime::intake::Intake;
+use rulec::runtime::store::{AttemptRecord, RequestLog, RunStore, SqliteStore, Status, Update};
+use rulec::runtime::{EngineConfig, Options, Runtime};
+use rulec::secrets::Secrets;
+use rulec::source::SourceMap;
+
+/// Requests in flight at once, for both the pipeline and bare reqwest.
+const CONCURRENCY: usize = 64;
+const LATENCY_SAMPLES: usize = 300;
+
+fn main() {
+    let events: usize = std::env::var("PIPELINE_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    rt.block_on(bench(events));
+}
+
+async fn bench(events: usize) {
+    let (base, hits, delay) = receiver().await;
+    let intake = intake(&base);
+    let lines: Vec<String> = (0..events).map(|i| event(i, "bench")).collect();
+    let t = Instant::now();
+    let bodies = bodies(&intake, &lines);
+    if std::env::var_os("PIPELINE_PHASES").is_some() {
+        eprintln!(
+            "  decode+evaluate+render {events} events: {:?}",
+            t.elapsed()
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("rulec-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Warm up both paths (connections, page cache).
+    bare(&base, &bodies[..200.min(events)]).await;
+    pipeline(&intake, &dir.join("warm.db"), &lines[..200.min(events)]).await;
+
+    let mut bare_rates = Vec::new();
+    let mut pipe_rates = Vec::new();
+    for round in 0..3 {
+        let t = Instant::now();
+        bare(&base, &bodies).await;
+        bare_rates.push(events as f64 / t.elapsed().as_secs_f64());
+        let round_lines: Vec<String> = (0..events)
+            .map(|i| event(i, &format!("r{round}")))
+            .collect();
+        let before = hits.load(Ordering::SeqCst);
+        let t = Instant::now();
+        pipeline(&intake, &dir.join(format!("run{round}.db")), &round_lines).await;
+        pipe_rates.push(events as f64 / t.elapsed().as_secs_f64());
+        assert_eq!(
+            hits.load(Ordering::SeqCst) - before,
+            events,
+            "every request delivered"
+        );
+    }
+    let bare_best = max(&bare_rates);
+    let pipe_best = max(&pipe_rates);
+    println!("events per round: {events}, concurrency {CONCURRENCY}, 3 rounds (best shown)");
+    println!("receiver answers at once:");
+    println!("  bare reqwest:            {bare_best:>8.0} deliveries/s  {bare_rates:.0?}");
+    println!("  pipeline (durable log):  {pipe_best:>8.0} deliveries/s  {pipe_rates:.0?}");
+    println!(
+        "  pipeline / bare:         {:>8.1} %",
+        100.0 * pipe_best / bare_best
+    );
+
+    // A receiver that takes 5 ms, like a real service nearby.
+    delay.store(5, Ordering::SeqCst);
+    let slow_events = events.min(3_000);
+    let t = Instant::now();
+    bare(&base, &bodies[..slow_events]).await;
+    let bare_slow = slow_events as f64 / t.elapsed().as_secs_f64();
+    let slow_lines: Vec<String> = (0..slow_events).map(|i| event(i, "slow")).collect();
+    let t = Instant::now();
+    pipeline(&intake, &dir.join("slow.db"), &slow_lines).await;
+    let pipe_slow = slow_events as f64 / t.elapsed().as_secs_f64();
+    delay.store(0, Ordering::SeqCst);
+    println!("receiver answers after 5 ms ({slow_events} events):");
+    println!("  bare reqwest:            {bare_slow:>8.0} deliveries/s");
+    println!("  pipeline (durable log):  {pipe_slow:>8.0} deliveries/s");
+    println!(
+        "  pipeline / bare:         {:>8.1} %",
+        100.0 * pipe_slow / bare_slow
+    );
+
+    let (grouped, single) = log_rates(&dir.join("log.db"));
+    println!("run log, group commit:   {grouped:>8.0} attempt rows/s (256 per transaction, synchronous=FULL)");
+    println!("run log, one per commit: {single:>8.0} attempt rows/s");
+
+    let (bare_lat, pipe_lat) = latency(&intake, &base, &hits, &dir.join("lat.db")).await;
+    println!(
+        "latency p50/p99, bare reqwest: {:.2} / {:.2} ms",
+        pct(&bare_lat, 0.50),
+        pct(&bare_lat, 0.99)
+    );
+    println!(
+        "latency p50/p99, pipeline:     {:.2} / {:.2} ms (event in -> request at receiver)",
+        pct(&pipe_lat, 0.50),
+        pct(&pipe_lat, 0.99)
+    );
+    println!(
+        "added latency p50/p99:         {:.2} / {:.2} ms",
+        pct(&pipe_lat, 0.50) - pct(&bare_lat, 0.50),
+        pct(&pipe_lat, 0.99) - pct(&bare_lat, 0.99)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const RULE: &str = r#"schema {
+  field refund_amount: number
+  secret TOKEN
+  secret KEY
+}
+
+rule "bench" {
+  when case.created
+  if case.custom_fields.refund_amount > 0 then {
+    post "BASE/hook/{{case.id}}" {
+      header "Authorization" = "Bearer {{secrets.TOKEN}}"
+      sign hmac-sha256 with secrets.KEY
+      body {
+        "case": "{{case.id}}",
+        "human_id": "{{case.human_id}}",
+        "tenant": "{{tenant.slug}}",
+        "subject": "{{case.subject ?? ''}}",
+        "amount": {{case.custom_fields.refund_amount}},
+        "tags": {{case.tags}},
+        "contact": { "id": "{{contact.id}}", "email": "{{contact.email ?? ''}}" }
+      }
+    }
+  }
+}
+"#;
+
+fn intake(base: &str) -> Intake {
+    let mut sources = SourceMap::new();
+    sources.add("bench.rule", RULE.replace("BASE", base));
+    let fe = frontend::analyze(sources);
+    assert!(!fe.has_errors(), "{:?}", fe.diagnostics);
+    let plan = rulec::plan::compile(&fe.sources, &fe.files, &fe.checked.schema);
+    Intake::new(
+        plan,
+        Secrets::from_pairs([("TOKEN", "tok-abcdef"), ("KEY", "signing-key")]),
+    )
+}
+
+fn event(i: usize, prefix: &str) -> String {
+    format!(
+        r#"{{"id":"{prefix}_{i}","type":"case.created","at":"2026-05-10T14:03:00Z","tenant":{{"slug":"acme"}},"case":{{"id":"c_{i}","human_id":"ACME-{i}","status":"open","subject":"Refund \"{i}\"","tags":["VIP-Refund","Bug"],"custom_fields":{{"refund_amount":{i}.5}},"created_at":"2026-05-10T14:03:00Z","updated_at":"2026-05-10T14:03:00Z"}},"contact":{{"id":"ct_{i}","email":"x{i}@example.com"}}}}"#
+    )
+}
+
+/// The (url, body) pairs the pipeline sends, for bare reqwest.
+fn bodies(intake: &Intake, lines: &[String]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .flat_map(|l| intake.event(l).expect("valid event").executions)
+        .flat_map(|e| e.actions)
+        .map(|a| (a.url, a.body.unwrap_or_default()))
+        .collect()
+}
+
+async fn pipeline(intake: &Intake, store: &std::path::Path, lines: &[String]) {
+    let options = Options {
+        allow_private_targets: true,
+        engine: EngineConfig {
+            max_in_flight: CONCURRENCY,
+            ..EngineConfig::default()
+        },
+        ..Options::default()
+    };
+    let rt = Runtime::open_sqlite(store, intake.secret_values(), options)
+        .await
+        .expect("store");
+    let started = Instant::now();
+    for chunk in lines.chunks(512) {
+        let batch = chunk
+            .iter()
+            .map(|l| intake.event(l).expect("valid event"))
+            .collect();
+        rt.submit(batch).await.expect("recorded");
+    }
+    if std::env::var_os("PIPELINE_PHASES").is_some() {
+        eprintln!(
+            "  recorded {} events in {:?}",
+            lines.len(),
+            started.elapsed()
+        );
+    }
+    let report = rt.idle(Duration::from_secs(0)).await.expect("idle");
+    assert!(report.pending.is_empty());
+    rt.stop().await.expect("stop");
+}
+
+async fn bare(_base: &str, bodies: &[(String, String)]) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("client");
+    let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut set = tokio::task::JoinSet::new();
+    for (url, body) in bodies.iter().cloned() {
+        let permit = sem.clone().acquire_owned().await.expect("semaphore");
+        let client = client.clone();
+        set.spawn(async move {
+            let r = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("bare send");
+            let _ = r.bytes().await;
+            drop(permit);
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+/// Attempt rows written per second, grouped 256 per transaction and one per commit.
+fn log_rates(path: &std::path::Path) -> (f64, f64) {
+    let mut store = SqliteStore::open(path).expect("store");
+    let n = 4096;
+    let lines: Vec<String> = (0..n).map(|i| event(i, "log")).collect();
+    let intake = intake("http://127.0.0.1:9");
+    let evs: Vec<_> = lines
+        .iter()
+        .map(|l| intake.event(l).expect("event"))
+        .collect();
+    let t = Instant::now();
+    let recorded = store.record(&evs, 0, "w", 60_000).expect("record");
+    let record_rate = n as f64 / t.elapsed().as_secs_f64();
+    println!("run log, record only:    {record_rate:>8.0} events/s (event, execution, action; one transaction)");
+    let ids: Vec<i64> = recorded
+        .iter()
+        .flat_map(|r| {
+            r.created
+                .iter()
+                .flat_map(|e| e.actions.iter().map(|a| a.id))
+        })
+        .collect();
+    let update = |id: i64, number: u32| Update::Attempt {
+        action_id: id,
+        attempt: AttemptRecord {
+            number,
+            request: RequestLog {
+                method: "POST".into(),
+                url: "http://127.0.0.1:9/hook".into(),
+                headers: [("Authorization".to_string(), "Bearer ***".to_string())].into(),
+                body: Some("{\"case\":\"c_1\",\"amount\":1.5}".into()),
+            },
+            response: None,
+            error: Some("connection failed".into()),
+            started_at: 0,
+            duration_ms: 1,
+        },
+        status: Status::Pending,
+        round_attempts: number,
+        next_attempt_at: 0,
+    };
+    let t = Instant::now();
+    for chunk in ids.chunks(256) {
+        let batch: Vec<Update> = chunk.iter().map(|id| update(*id, 1)).collect();
+        store.apply(&batch).expect("apply");
+    }
+    let grouped = ids.len() as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let few = &ids[..256];
+    for id in few {
+        store.apply(&[update(*id, 2)]).expect("apply");
+    }
+    let single = few.len() as f64 / t.elapsed().as_secs_f64();
+    (grouped, single)
+}
+
+/// Per request, one at a time: bare send -> receiver, and event submitted -> receiver.
+async fn latency(
+    intake: &Intake,
+    base: &str,
+    hits: &AtomicUsize,
+    store: &std::path::Path,
+) -> (Vec<f64>, Vec<f64>) {
+    let lines: Vec<String> = (0..LATENCY_SAMPLES).map(|i| event(i, "lat")).collect();
+    let bodies = bodies(intake, &lines);
+    let client = reqwest::Client::new();
+    let mut bare_lat = Vec::new();
+    for (url, body) in &bodies {
+        let t = Instant::now();
+        let before = hits.load(Ordering::SeqCst);
+        let r = client
+            .post(url)
+            .body(body.clone())
+            .send()
+            .await
+            .expect("send");
+        let _ = r.bytes().await;
+        assert!(hits.load(Ordering::SeqCst) > before);
+        bare_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let _ = base;
+    let options = Options {
+        allow_private_targets: true,
+        ..Options::default()
+    };
+    let rt = Runtime::open_sqlite(store, intake.secret_values(), options)
+        .await
+        .expect("store");
+    let mut pipe_lat = Vec::new();
+    for l in &lines {
+        let before = hits.load(Ordering::SeqCst);
+        let t = Instant::now();
+        let ev = intake.event(l).expect("event");
+        rt.submit(vec![ev]).await.expect("submit");
+        while hits.load(Ordering::SeqCst) == before {
+            tokio::task::yield_now().await;
+        }
+        pipe_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    rt.idle(Duration::ZERO).await.expect("idle");
+    rt.stop().await.expect("stop");
+    (bare_lat, pipe_lat)
+}
+
+/// A receiver answering 200 after `delay` ms; counts the requests it has received.
+async fn receiver() -> (String, Arc<AtomicUsize>, Arc<AtomicU64>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let delay = Arc::new(AtomicU64::new(0));
+    let (h, d) = (hits.clone(), delay.clone());
+    let app = axum::Router::new().fallback(move |_body: axum::body::Bytes| {
+        h.fetch_add(1, Ordering::SeqCst);
+        let ms = d.load(Ordering::SeqCst);
+        async move {
+            if ms > 0 {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), hits, delay)
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(0.0, f64::max)
+}
+
+fn pct(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    s[((s.len() as f64 - 1.0) * p).round() as usize]
+}

@@ -12,7 +12,9 @@ pub mod dry_run;
 pub mod explain;
 pub mod frontend;
 pub mod render;
+pub mod rerun;
 pub mod run;
+pub mod runlog;
 pub mod runs;
 pub mod serve;
 
@@ -227,7 +229,9 @@ pub fn main() -> i32 {
                 let _ = e.print();
                 return EXIT_OK;
             }
-            let report = miette::miette!(code = "usage", "{}", e.render().to_string().trim_end());
+            let rendered = e.render().to_string();
+            let message = rendered.trim_end().trim_start_matches("error: ");
+            let report = miette::miette!("{message}");
             eprintln!("{report:?}");
             return EXIT_USAGE;
         }

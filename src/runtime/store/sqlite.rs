@@ -1,0 +1,577 @@
+//! The run store in one SQLite file: WAL, `synchronous=FULL`, schema versions in
+//! `user_version`.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::model::*;
+use super::read;
+use super::throttle::{self, Decision};
+use super::{RunStore, StoreError};
+
+/// Schema migrations, in order; `user_version` holds how many have been applied.
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+
+/// A run store in a single SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its parent directory if needed) and migrates the store.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError(format!("cannot create `{}`: {e}", parent.display())))?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError(format!("cannot open run store `{}`: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Fewer, larger checkpoints: each one fsyncs the database file.
+        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(StoreError(format!(
+                "run store `{}` has schema version {version}, newer than this rulec knows ({})",
+                self.path.display(),
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs a statement through the connection's prepared-statement cache (the hot paths
+/// run the same few statements thousands of times).
+pub(super) fn run_sql(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(p)
+}
+
+/// Queries one row through the prepared-statement cache.
+pub(super) fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(p, f)
+}
+
+/// `ex_` and 16 hex digits of SHA-256(rule, event id): one id per (rule, event).
+pub fn execution_id(rule: &str, event_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update([0]);
+    h.update(event_id.as_bytes());
+    let d = h.finalize();
+    let hex: String = d[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("ex_{hex}")
+}
+
+/// `scheme://host:port` of a URL (the URL itself if it does not parse).
+pub fn receiver_key(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        ),
+        Err(_) => url.to_string(),
+    }
+}
+
+impl RunStore for SqliteStore {
+    fn record(
+        &mut self,
+        events: &[NewEvent],
+        now: i64,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let out = record_events(&tx, events, now, owner, lease_ms)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn write(
+        &mut self,
+        updates: &[Update],
+        batches: &[RecordBatch],
+    ) -> Result<Vec<Vec<Recorded>>, StoreError> {
+        let tx = self.conn.transaction()?;
+        for u in updates {
+            apply_one(&tx, u)?;
+        }
+        let mut out = Vec::with_capacity(batches.len());
+        for b in batches {
+            out.push(record_events(&tx, &b.events, b.now, &b.owner, b.lease_ms)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn claim_unfinished(
+        &mut self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<StoredExecution>, StoreError> {
+        let tx = self.conn.transaction()?;
+        settle_finished_executions(&tx)?;
+        run_sql(
+            &tx,
+            "UPDATE actions SET lease_owner = ?1, lease_expires_at = ?2
+             WHERE status = 'pending'
+               AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires_at <= ?3)",
+            params![owner, now + lease_ms, now],
+        )?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT e.id FROM executions e
+                 WHERE EXISTS (SELECT 1 FROM actions a WHERE a.execution_id = e.id
+                               AND a.status = 'pending' AND a.lease_owner = ?1)
+                 ORDER BY e.event_seq, e.rule",
+            )?;
+            let rows = stmt.query_map(params![owner], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(e) = read::load_execution(&tx, &id)? {
+                out.push(e);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn apply(&mut self, updates: &[Update]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for u in updates {
+            apply_one(&tx, u)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn release(&mut self, owner: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE actions SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?1",
+            params![owner],
+        )?;
+        Ok(())
+    }
+
+    fn release_all(&mut self) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE actions SET lease_owner = NULL, lease_expires_at = NULL
+             WHERE lease_owner IS NOT NULL",
+            [],
+        )?)
+    }
+
+    fn prepare_rerun(
+        &mut self,
+        execution_id: &str,
+        new_keys: bool,
+        now: i64,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Option<StoredExecution>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let Some(exec) = read::load_execution(&tx, execution_id)? else {
+            return Ok(None);
+        };
+        for a in &exec.actions {
+            let mut request = a.request.clone();
+            if new_keys {
+                rekey(&mut request);
+            }
+            run_sql(
+                &tx,
+                "UPDATE actions SET status = 'pending', round_attempts = 0, next_attempt_at = ?2,
+                   lease_owner = ?3, lease_expires_at = ?4, request = ?5, idempotency_key = ?6
+                 WHERE id = ?1",
+                params![
+                    a.id,
+                    now,
+                    owner,
+                    now + lease_ms,
+                    serde_json::to_string(&request)?,
+                    request.idempotency_key
+                ],
+            )?;
+        }
+        run_sql(
+            &tx,
+            "UPDATE executions SET status = 'pending' WHERE id = ?1",
+            params![execution_id],
+        )?;
+        let exec = read::load_execution(&tx, execution_id)?;
+        tx.commit()?;
+        Ok(exec)
+    }
+
+    fn execution(&self, execution_id: &str) -> Result<Option<StoredExecution>, StoreError> {
+        read::load_execution(&self.conn, execution_id)
+    }
+
+    fn list(&self, filter: &ListFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
+        read::list(&self.conn, filter)
+    }
+
+    fn show(&self, execution_id: &str) -> Result<Option<ExecutionDetail>, StoreError> {
+        read::show(&self.conn, execution_id)
+    }
+}
+
+/// A fresh Idempotency-Key, also written into the stored `Idempotency-Key` header.
+fn rekey(request: &mut StoredRequest) {
+    let hex: String = (0..16)
+        .map(|_| format!("{:02x}", fastrand::u8(..)))
+        .collect();
+    request.idempotency_key = format!("msg_{hex}");
+    for h in &mut request.headers {
+        if h.name.eq_ignore_ascii_case("idempotency-key") {
+            h.value = vec![Segment::Text(request.idempotency_key.clone())];
+        }
+    }
+}
+
+fn record_events(
+    tx: &Transaction<'_>,
+    events: &[NewEvent],
+    now: i64,
+    owner: &str,
+    lease_ms: i64,
+) -> Result<Vec<Recorded>, StoreError> {
+    let mut out = Vec::with_capacity(events.len());
+    for ev in events {
+        out.push(record_event(tx, ev, now, owner, now + lease_ms)?);
+    }
+    if !events.is_empty() {
+        throttle::prune(tx, now)?;
+    }
+    Ok(out)
+}
+
+fn record_event(
+    tx: &Transaction<'_>,
+    ev: &NewEvent,
+    now: i64,
+    owner: &str,
+    lease_until: i64,
+) -> Result<Recorded, StoreError> {
+    run_sql(
+        tx,
+        "INSERT OR IGNORE INTO events (id, received_at, body) VALUES (?1, ?2, ?3)",
+        params![ev.id, now, ev.body],
+    )?;
+    let seq: i64 = query_one(
+        tx,
+        "SELECT seq FROM events WHERE id = ?1",
+        params![ev.id],
+        |r| r.get(0),
+    )?;
+    let mut recorded = Recorded {
+        event_id: ev.id.clone(),
+        ..Recorded::default()
+    };
+    for exec in &ev.executions {
+        let id = execution_id(&exec.rule, &exec.event_id);
+        let exists: Option<i64> = query_one(
+            tx,
+            "SELECT 1 FROM executions WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?;
+        if exists.is_some() {
+            recorded.skipped += 1;
+            continue;
+        }
+        let decision = throttle::decide(tx, exec, now)?;
+        recorded.created.push(insert_execution(
+            tx,
+            &id,
+            seq,
+            exec,
+            decision,
+            now,
+            owner,
+            lease_until,
+        )?);
+    }
+    Ok(recorded)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_execution(
+    tx: &Transaction<'_>,
+    id: &str,
+    seq: i64,
+    exec: &NewExecution,
+    decision: Decision,
+    now: i64,
+    owner: &str,
+    lease_until: i64,
+) -> Result<StoredExecution, StoreError> {
+    let (not_before, suppressed) = match decision {
+        Decision::Suppress => (now, true),
+        Decision::Release(at) => (at, false),
+    };
+    let mut actions = Vec::with_capacity(exec.actions.len());
+    for req in &exec.actions {
+        let status = if suppressed {
+            Status::Suppressed
+        } else if req.error.is_some() {
+            Status::Failed
+        } else {
+            Status::Pending
+        };
+        actions.push((req, status));
+    }
+    let exec_status = if suppressed {
+        Status::Suppressed
+    } else if actions.iter().any(|(_, s)| *s == Status::Pending) {
+        Status::Pending
+    } else if actions.iter().any(|(_, s)| *s == Status::Failed) {
+        Status::Failed
+    } else {
+        Status::Succeeded
+    };
+    run_sql(
+        tx,
+        "INSERT INTO executions (id, rule, event_id, event_seq, case_id, contact_id, branch,
+           status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            id,
+            exec.rule,
+            exec.event_id,
+            seq,
+            exec.case_id,
+            exec.contact_id,
+            exec.branch,
+            exec_status.as_str(),
+            now
+        ],
+    )?;
+    let mut stored = Vec::with_capacity(actions.len());
+    for (req, status) in actions {
+        let receiver = receiver_key(&req.url);
+        let (lease_owner, lease_exp) = if status == Status::Pending {
+            (Some(owner), Some(lease_until))
+        } else {
+            (None, None)
+        };
+        run_sql(
+            tx,
+            "INSERT INTO actions (execution_id, step, position, request, idempotency_key,
+               receiver, status, attempts, round_attempts, next_attempt_at, lease_owner,
+               lease_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, ?10)",
+            params![
+                id,
+                req.step,
+                req.position,
+                serde_json::to_string(req)?,
+                req.idempotency_key,
+                receiver,
+                status.as_str(),
+                not_before,
+                lease_owner,
+                lease_exp
+            ],
+        )?;
+        let action_id = tx.last_insert_rowid();
+        let mut attempts = 0;
+        if let (Some(error), Status::Failed) = (&req.error, status) {
+            attempts = 1;
+            insert_attempt(tx, action_id, &render_failure(req, error, now))?;
+            run_sql(
+                tx,
+                "UPDATE actions SET attempts = 1 WHERE id = ?1",
+                params![action_id],
+            )?;
+        }
+        stored.push(StoredAction {
+            id: action_id,
+            request: req.clone(),
+            receiver,
+            status,
+            attempts,
+            round_attempts: attempts,
+            next_attempt_at: not_before,
+        });
+    }
+    Ok(StoredExecution {
+        id: id.to_string(),
+        rule: exec.rule.clone(),
+        event_id: exec.event_id.clone(),
+        event_seq: seq,
+        case_id: exec.case_id.clone(),
+        contact_id: exec.contact_id.clone(),
+        branch: exec.branch.clone(),
+        status: exec_status,
+        actions: stored,
+    })
+}
+
+/// The attempt that records a request which could not be built (nothing was sent).
+fn render_failure(req: &StoredRequest, error: &str, now: i64) -> AttemptRecord {
+    AttemptRecord {
+        number: 1,
+        request: RequestLog {
+            method: req.method.clone(),
+            url: req.url.clone(),
+            headers: req.redacted_headers().into_iter().collect(),
+            body: req.body.clone(),
+        },
+        response: None,
+        error: Some(format!("not sent: {error}")),
+        started_at: now,
+        duration_ms: 0,
+    }
+}
+
+/// An attempt's request without the body.
+#[derive(serde::Serialize)]
+struct RequestHead<'a> {
+    method: &'a str,
+    url: &'a str,
+    headers: &'a std::collections::BTreeMap<String, String>,
+}
+
+fn insert_attempt(
+    tx: &Transaction<'_>,
+    action_id: i64,
+    a: &AttemptRecord,
+) -> Result<(), StoreError> {
+    let (status, headers, body) = match &a.response {
+        Some(r) => (
+            Some(r.status),
+            Some(serde_json::to_string(&r.headers)?),
+            Some(r.body.as_str()),
+        ),
+        None => (None, None, None),
+    };
+    run_sql(
+        tx,
+        "INSERT OR REPLACE INTO attempts (action_id, number, request, response_status,
+           response_headers, response_body, error, started_at, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            action_id,
+            a.number,
+            // The body is the action's, the same on every attempt: not stored again.
+            serde_json::to_string(&RequestHead {
+                method: &a.request.method,
+                url: &a.request.url,
+                headers: &a.request.headers,
+            })?,
+            status,
+            headers,
+            body,
+            a.error,
+            a.started_at,
+            a.duration_ms as i64
+        ],
+    )?;
+    Ok(())
+}
+
+fn apply_one(tx: &Transaction<'_>, u: &Update) -> Result<(), StoreError> {
+    match u {
+        Update::Attempt {
+            action_id,
+            attempt,
+            status,
+            round_attempts,
+            next_attempt_at,
+        } => {
+            insert_attempt(tx, *action_id, attempt)?;
+            let finished = *status != Status::Pending;
+            run_sql(
+                tx,
+                "UPDATE actions SET status = ?2, attempts = ?3, round_attempts = ?4,
+                   next_attempt_at = ?5,
+                   lease_owner = CASE WHEN ?6 THEN NULL ELSE lease_owner END,
+                   lease_expires_at = CASE WHEN ?6 THEN NULL ELSE lease_expires_at END
+                 WHERE id = ?1",
+                params![
+                    action_id,
+                    status.as_str(),
+                    attempt.number,
+                    round_attempts,
+                    next_attempt_at,
+                    finished
+                ],
+            )?;
+        }
+        Update::Execution { id, status } => {
+            run_sql(
+                tx,
+                "UPDATE executions SET status = ?2 WHERE id = ?1",
+                params![id, status.as_str()],
+            )?;
+        }
+        Update::RenewLeases { owner, until } => {
+            run_sql(
+                tx,
+                "UPDATE actions SET lease_expires_at = ?2 WHERE lease_owner = ?1",
+                params![owner, until],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Executions left `pending` although none of their actions is (a crash between the
+/// last attempt's commit and the execution's): give them their final status.
+fn settle_finished_executions(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    run_sql(
+        tx,
+        "UPDATE executions SET status = CASE
+           WHEN EXISTS (SELECT 1 FROM actions a WHERE a.execution_id = executions.id
+                        AND a.status = 'failed') THEN 'failed' ELSE 'succeeded' END
+         WHERE status = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.execution_id = executions.id
+                           AND a.status = 'pending')",
+        [],
+    )?;
+    Ok(())
+}
