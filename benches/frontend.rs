@@ -193,7 +193,7 @@ const MEMBERS: &[&str] = &[
     r#""status": "{{case.status}}""#,
     r#""priority": "{{case.priority ?? 'normal'}}""#,
     r#""subject": "{{case.subject ?? ''}}""#,
-    r#""tags": {{case.tags}}"#,
+    r#""vip": {{case.custom_fields.vip ?? false}}"#,
     r#""created_at": "{{case.created_at}}""#,
     r#""updated_at": "{{case.updated_at}}""#,
     r#""contact_id": "{{contact.id}}""#,
@@ -208,7 +208,7 @@ const MEMBERS: &[&str] = &[
 ];
 
 const CONDITIONS: &[&str] = &[
-    r#"case.tags contains "TAG" and case.priority == "high""#,
+    r#"case.tags contains "TAG" and case.priority == "low""#,
     r#"case.subject is not empty and not case.tags contains "TAG""#,
     r#"case.priority in ["high", "urgent"] or case.tags contains "TAG""#,
     r#"case.custom_fields.amount > 100 and case.custom_fields.region == "emea""#,
@@ -237,13 +237,22 @@ fn rule(rng: &mut Rng, i: usize, out: &mut String) {
             1 + rng.below(60)
         );
     }
-    let cond = rng.pick(CONDITIONS).replace("TAG", rng.pick(TAGS));
+    // Different conditions and tags, so the `else if` branch can be taken.
+    let (first, second) = two_different(rng, CONDITIONS.len());
+    let (tag1, tag2) = two_different(rng, TAGS.len());
+    let cond = CONDITIONS[first].replace("TAG", TAGS[tag1]);
     let _ = writeln!(out, "  if {cond} then {{");
     action(rng, 15, true, out);
-    let cond = rng.pick(CONDITIONS).replace("TAG", rng.pick(TAGS));
+    let cond = CONDITIONS[second].replace("TAG", TAGS[tag2]);
     let _ = writeln!(out, "  }} else if {cond} then {{");
     action(rng, 2, false, out);
     out.push_str("  }\n}\n");
+}
+
+/// Two different indices below `n` (n ≥ 2).
+fn two_different(rng: &mut Rng, n: usize) -> (usize, usize) {
+    let a = rng.below(n);
+    (a, (a + 1 + rng.below(n - 1)) % n)
 }
 
 fn action(rng: &mut Rng, members: usize, full: bool, out: &mut String) {
