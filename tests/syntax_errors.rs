@@ -35,7 +35,7 @@ fn e0001_missing_then_with_did_you_mean() {
     let (code, line, col, message, help) = only(&text);
     assert_eq!((code, line, col), (Code::Syntax, 3, 31));
     assert_eq!(message, "expected `then`, found `tehn`");
-    assert_eq!(help, "did you mean `then`");
+    assert_eq!(help, "did you mean `then`?");
 }
 
 #[test]
@@ -67,27 +67,27 @@ fn e0001_misspelt_keywords_get_suggestions() {
     let cases = [
         (
             rule_with("  post \"https://x\" { heade \"A\" = \"b\" }"),
-            "did you mean `header`",
+            "did you mean `header`?",
         ),
         (
             "rul \"r\" { when case.closed }\n".to_owned(),
-            "did you mean `rule`",
+            "did you mean `rule`?",
         ),
         (
             "schema { field x: numbr }\n".to_owned(),
-            "did you mean `number`",
+            "did you mean `number`?",
         ),
         (
             rule_with("  if case.id == \"a\" nd case.id == \"b\" then { }"),
-            "did you mean `and`",
+            "did you mean `and`?",
         ),
         (
             "rule \"r\" { wen case.closed }\n".to_owned(),
-            "did you mean `when`",
+            "did you mean `when`?",
         ),
         (
             rule_with("  post \"https://x\" { retry nevr }"),
-            "did you mean `never`",
+            "did you mean `never`?",
         ),
     ];
     for (text, want) in cases {
@@ -114,7 +114,7 @@ fn e0001_json_body_punctuation() {
     let text = rule_with("  post \"https://x\" {\n    body { \"a\": 1 \"b\": 2 }\n  }");
     let (code, line, col, message, _) = only(&text);
     assert_eq!((code, line, col), (Code::Syntax, 4, 19));
-    assert_eq!(message, "expected `}` or `,`, found `\"b\"`");
+    assert_eq!(message, "expected `,` or `}`, found `\"b\"`");
     let text = rule_with("  post \"https://x\" { body { \"a\" 1 } }");
     let (_, line, col, message, help) = only(&text);
     assert_eq!((line, col), (3, 33));

@@ -70,11 +70,13 @@ fn expected_error(text: &str, file: SourceId, pos: usize, positives: &[Rule]) ->
     let word = &text[span.range()];
     let candidates: Vec<&str> = positives.iter().flat_map(|r| words(*r)).copied().collect();
     let help = match did_you_mean(word, candidates.iter().copied()) {
-        Some(w) if !word.is_empty() => Some(format!("did you mean `{w}`")),
+        Some(w) if !word.is_empty() => Some(format!("did you mean `{w}`?")),
         _ => hint(positives).map(str::to_owned),
     };
+    // The label repeats a short list in full; a long one is in the message already.
     let label = match phrases.first() {
-        Some(p) => format!("expected {p}"),
+        Some(_) if list.len() <= 40 => format!("expected {list}"),
+        Some(first) => format!("expected {first}"),
         None => "unexpected here".to_owned(),
     };
     let d = Diagnostic::new(Code::Syntax, message, file, span).with_label_message(label);
@@ -93,10 +95,34 @@ fn token_span(text: &str, pos: usize) -> Span {
         .map_or(rest.len(), |(i, _)| i);
     let len = if word_len > 0 {
         word_len
+    } else if rest.starts_with('"') {
+        string_len(rest)
     } else {
         rest.chars().next().map_or(0, char::len_utf8)
     };
     Span::new(pos, pos + len)
+}
+
+/// The length of the string token at the start of `rest` (to its closing quote, or to
+/// the end of the line if it has none).
+fn string_len(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    let mut i = 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 2,
+            b'"' => return i + 1,
+            b'\n' => return i,
+            _ => i += 1,
+        }
+    }
+    // Only ASCII bytes were stepped over one by one, so `i` is on a char boundary unless
+    // an escape skipped into a multi-byte character; back off to a boundary then.
+    let mut end = i.min(rest.len());
+    while !rest.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
 }
 
 /// The phrases for what was expected, deduplicated, in a stable order. Continuations of
