@@ -5,6 +5,7 @@
 //! line), build the AST from the pairs ([`build`]), and re-parse each junk item strictly
 //! to report its precise error ([`errors`]). Nothing of pest leaves this module.
 
+mod action;
 mod build;
 mod cond;
 mod errors;
