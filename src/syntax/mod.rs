@@ -9,6 +9,7 @@ mod action;
 mod build;
 mod cond;
 mod errors;
+mod hints;
 mod prescan;
 mod strings;
 
