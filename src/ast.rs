@@ -13,6 +13,7 @@ pub struct File {
     pub items: Vec<Item>,
 }
 
+/// A top-level item of a file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Schema(SchemaBlock),
@@ -26,6 +27,7 @@ pub struct SchemaBlock {
     pub decls: Vec<SchemaDecl>,
 }
 
+/// One declaration inside a `schema { }` block.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemaDecl {
     /// `field NAME: TYPE`
@@ -40,12 +42,14 @@ pub enum SchemaDecl {
     Secret { span: Span, name: Ident },
 }
 
+/// The declared type of a custom field, with the span of its text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldType {
     pub span: Span,
     pub kind: FieldTypeKind,
 }
 
+/// The custom field types of spec §3.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldTypeKind {
     Text,
@@ -95,6 +99,7 @@ pub struct Trigger {
     pub name: Span,
 }
 
+/// What a keyed throttle counts per: `throttle per case ...` or `per contact`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThrottleKey {
     Case,
@@ -117,6 +122,7 @@ pub struct Rate {
     pub per: Duration,
 }
 
+/// A duration unit (written singular or plural).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
     Second,
@@ -126,6 +132,7 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
+    /// The unit in seconds.
     pub fn seconds(self) -> u64 {
         match self {
             TimeUnit::Second => 1,
@@ -151,6 +158,7 @@ impl Duration {
     }
 }
 
+/// A statement: an action, a `parallel` group or an if-chain.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
     Action(Action),
@@ -171,6 +179,7 @@ pub struct IfChain {
     pub otherwise: Option<Block>,
 }
 
+/// `if C then { ... }` or one `else if C then { ... }` of a chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
     pub span: Span,
@@ -178,6 +187,7 @@ pub struct Branch {
     pub block: Block,
 }
 
+/// `{ STATEMENTS }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Block {
     pub span: Span,
@@ -195,6 +205,7 @@ pub enum Cond {
 }
 
 impl Cond {
+    /// The span of the whole condition.
     pub fn span(&self) -> Span {
         match self {
             Cond::And(a, b) | Cond::Or(a, b) => a.span().to(b.span()),
@@ -214,6 +225,7 @@ pub struct Test {
     pub rhs: Operand,
 }
 
+/// A comparison operator (spec §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     Contains,
@@ -254,6 +266,7 @@ impl Op {
     }
 }
 
+/// The right-hand side of a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     /// `is empty` / `is not empty` take none.
@@ -267,12 +280,14 @@ pub enum Operand {
     },
 }
 
+/// A literal value: in a comparison, a list, or a merge-tag fallback.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Literal {
     pub span: Span,
     pub kind: LitKind,
 }
 
+/// A literal's decoded value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LitKind {
     Str(String),
@@ -280,6 +295,7 @@ pub enum LitKind {
     Bool(bool),
 }
 
+/// The HTTP method of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Post,
@@ -289,6 +305,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method as sent on the wire (`POST`).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Post => "POST",
@@ -321,6 +338,7 @@ pub struct Header {
     pub value: Template,
 }
 
+/// `sign SCHEME with secrets.NAME [header "X"]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sign {
     pub span: Span,
@@ -329,6 +347,7 @@ pub struct Sign {
     pub secret: Path,
 }
 
+/// How a request is signed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignScheme {
     /// `hmac-sha256 ... [header "X-..."]`
@@ -338,12 +357,14 @@ pub enum SignScheme {
     StandardWebhooks,
 }
 
+/// `retry N times` or `retry never`
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     pub span: Span,
     pub kind: RetryKind,
 }
 
+/// The retry policy an action asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryKind {
     /// `retry N times`: N attempts in all.
@@ -359,6 +380,7 @@ pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
+/// A piece of a template: literal text or a merge tag.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemplatePart {
     /// Decoded literal text.
@@ -382,6 +404,7 @@ pub struct Json {
     pub kind: JsonKind,
 }
 
+/// A JSON template value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonKind {
     Null,

@@ -150,3 +150,63 @@ fn empty_and_comment_only_files_have_no_items() {
         assert!(diags.is_empty() && ast.items.is_empty(), "{text:?}");
     }
 }
+
+#[test]
+fn large_files_parse_in_chunks_with_exact_spans_and_errors() {
+    // Well over the parser's chunk size, with broken rules spread through it.
+    let mut text = String::new();
+    let mut broken_lines = Vec::new();
+    for i in 0..500 {
+        let line = text.lines().count() + 1;
+        if i % 97 == 13 {
+            broken_lines.push(line + 2);
+            text.push_str(&format!(
+                "rule \"r{i}\" {{\n  when case.closed\n  if case.id == \"x\" tehn {{ }}\n}}\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "rule \"r{i}\" {{\n  when case.closed\n  post \"https://x.example/{{{{case.id}}}}\" {{\n    body {{ \"n\": \"{i}\", \"id\": \"{{{{case.id}}}}\" }}\n  }}\n}}\n"
+            ));
+        }
+    }
+    assert!(text.len() > 50_000, "{}", text.len());
+    let (file, ast, diags) = parse(&text);
+    let lines: Vec<usize> = diags
+        .iter()
+        .map(|d| file.line_col(d.labels[0].span.start).0)
+        .collect();
+    assert_eq!(lines, broken_lines);
+    assert_eq!(ast.items.len(), 500 - broken_lines.len());
+    for item in &ast.items {
+        let Item::Rule(rule) = item else {
+            panic!("only rules")
+        };
+        assert_eq!(
+            file.slice(rule.name.span),
+            format!("\"{}\"", rule.name.value)
+        );
+        assert!(file.slice(rule.span).starts_with("rule \"r"));
+        assert!(file.slice(rule.span).ends_with('}'));
+        let Stmt::Action(action) = &rule.body[0] else {
+            panic!("an action")
+        };
+        let TemplatePart::Tag(tag) = &action.url.parts[1] else {
+            panic!("a tag")
+        };
+        assert_eq!(file.slice(tag.path.span), "case.id");
+    }
+}
+
+#[test]
+fn a_missing_closing_brace_is_reported_where_the_next_rule_starts() {
+    let text = "rule \"a\" {\n  when case.closed\n  post \"https://x.example\" { }\n\nrule \"b\" {\n  when case.created\n}\n";
+    let (file, ast, diags) = parse(text);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(file.line_col(diags[0].labels[0].span.start), (5, 1));
+    assert_eq!(
+        diags[0].message,
+        "expected a statement (`if`, `parallel`, `post`, `put`, `patch` or `delete`) or `}`, \
+         found `rule`"
+    );
+    assert_eq!(ast.items.len(), 1);
+}

@@ -35,7 +35,7 @@ fn e0001_missing_then_with_did_you_mean() {
     let (code, line, col, message, help) = only(&text);
     assert_eq!((code, line, col), (Code::Syntax, 3, 31));
     assert_eq!(message, "expected `then`, found `tehn`");
-    assert_eq!(help, "did you mean `then`");
+    assert_eq!(help, "did you mean `then`?");
 }
 
 #[test]
@@ -67,27 +67,27 @@ fn e0001_misspelt_keywords_get_suggestions() {
     let cases = [
         (
             rule_with("  post \"https://x\" { heade \"A\" = \"b\" }"),
-            "did you mean `header`",
+            "did you mean `header`?",
         ),
         (
             "rul \"r\" { when case.closed }\n".to_owned(),
-            "did you mean `rule`",
+            "did you mean `rule`?",
         ),
         (
             "schema { field x: numbr }\n".to_owned(),
-            "did you mean `number`",
+            "did you mean `number`?",
         ),
         (
             rule_with("  if case.id == \"a\" nd case.id == \"b\" then { }"),
-            "did you mean `and`",
+            "did you mean `and`?",
         ),
         (
             "rule \"r\" { wen case.closed }\n".to_owned(),
-            "did you mean `when`",
+            "did you mean `when`?",
         ),
         (
             rule_with("  post \"https://x\" { retry nevr }"),
-            "did you mean `never`",
+            "did you mean `never`?",
         ),
     ];
     for (text, want) in cases {
@@ -114,7 +114,7 @@ fn e0001_json_body_punctuation() {
     let text = rule_with("  post \"https://x\" {\n    body { \"a\": 1 \"b\": 2 }\n  }");
     let (code, line, col, message, _) = only(&text);
     assert_eq!((code, line, col), (Code::Syntax, 4, 19));
-    assert_eq!(message, "expected `}` or `,`, found `\"b\"`");
+    assert_eq!(message, "expected `,` or `}`, found `\"b\"`");
     let text = rule_with("  post \"https://x\" { body { \"a\" 1 } }");
     let (_, line, col, message, help) = only(&text);
     assert_eq!((line, col), (3, 33));
@@ -338,3 +338,73 @@ fn nesting_at_the_limit_fits_in_a_small_stack() {
 }
 
 const STACK: usize = 512 * 1024;
+
+#[test]
+fn e0001_help_says_how_to_write_it() {
+    // (body of a rule, message, help)
+    let cases = [
+        (
+            "  if case.id = \"x\" then { }",
+            "expected an operator such as `contains`, `==`, `in` or `is not empty`, found `=`",
+            "did you mean `==`?",
+        ),
+        (
+            "  if case.id == \"a\" && case.id == \"b\" then { }",
+            "expected `then`, found `&`",
+            "join conditions with `and` and `or`, e.g. `A and B`",
+        ),
+        (
+            "  post https://x.example { }",
+            "expected a quoted string, found `https`",
+            "put the URL in double quotes: `post \"https://example.com/hook\" { ... }`",
+        ),
+        (
+            "  post \"https://x\" { header \"A\": \"b\" }",
+            "expected `=`, found `:`",
+            "a header is written `header \"Name\" = \"value\"`",
+        ),
+        (
+            "  post \"https://x\" { body { \"a\": 1, } }",
+            "expected a string such as `\"text\"`, found `}`",
+            "remove the `,` before the closing bracket: JSON allows none there",
+        ),
+        (
+            "  parallel { if case.id is empty then { } }",
+            "expected an action (`post`, `put`, `patch` or `delete`) or `}`, found `if`",
+            "`parallel` holds actions only; put the `if` around the `parallel` block instead",
+        ),
+        (
+            "  if case.id is empty then { } else post \"https://x\" { }",
+            "expected `if` or `{`, found `post`",
+            "after `else` comes `if COND then { ... }` or a block `{ ... }`",
+        ),
+        (
+            "  throttle 5 minute",
+            "expected `per`, found `minute`",
+            "a rate is written `N per minute` or `N per 10 minutes`",
+        ),
+        (
+            "  post \"https://x\" { body { \"a\": undefined } }",
+            "expected a JSON value, found `undefined`",
+            "a JSON value is a string, a number, `true`, `false`, `null`, an object, an array \
+             or a merge tag such as `{{case.id}}`",
+        ),
+    ];
+    for (body, message, help) in cases {
+        let (code, line, _, got_message, got_help) = only(&rule_with(body));
+        assert_eq!((code, line), (Code::Syntax, 3), "{body}");
+        assert_eq!(got_message, message, "{body}");
+        assert_eq!(got_help, help, "{body}");
+    }
+    let (_, _, _, message, help) = only("schema {\n  field x text\n}\n");
+    assert_eq!(message, "expected `:`, found `text`");
+    assert_eq!(
+        help,
+        "a custom field is declared `field NAME: TYPE`, e.g. `field refund_amount: number`"
+    );
+    let (_, _, _, _, help) = only("rule \"r\" {\n  when closed\n}\n");
+    assert!(
+        help.starts_with("a trigger is one of `case.created`"),
+        "{help}"
+    );
+}

@@ -10,9 +10,9 @@ use pest::iterators::Pair;
 use super::grammar::Rule;
 use super::strings;
 use crate::ast::{
-    Action, Block, Branch, Duration, FieldType, FieldTypeKind, Header, Ident, IfChain, Item, Json,
-    JsonKind, LitKind, Literal, Method, Path, Rate, Retry, RetryKind, Rule as RuleDef, SchemaBlock,
-    SchemaDecl, Sign, SignScheme, Stmt, StrLit, Template, Throttle, ThrottleKey, TimeUnit, Trigger,
+    Block, Branch, Duration, FieldType, FieldTypeKind, Ident, IfChain, Item, LitKind, Literal,
+    Rate, Rule as RuleDef, SchemaBlock, SchemaDecl, Stmt, StrLit, Template, Throttle, ThrottleKey,
+    TimeUnit, Trigger,
 };
 use crate::diag::{Code, Diagnostic};
 use crate::source::{SourceId, Span};
@@ -22,22 +22,16 @@ pub(super) struct Builder<'a> {
     pub(super) text: &'a str,
     pub(super) file: SourceId,
     pub(super) diags: Vec<Diagnostic>,
+    /// Where the text pest parsed starts in the file (pairs are relative to it).
+    pub(super) base: usize,
     /// Set when the current item cannot be represented faithfully; it is then dropped.
     pub(super) poisoned: bool,
 }
 
-pub(super) fn span(pair: &Pair<'_, Rule>) -> Span {
+/// The span of a pair parsed from `text[base..]`, as offsets into the whole text.
+pub(super) fn span_at(base: usize, pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
-}
-
-/// Which single-use clauses an action has seen so far, with the first one's keyword span.
-#[derive(Default)]
-struct SeenClauses {
-    body: Option<Span>,
-    sign: Option<Span>,
-    timeout: Option<Span>,
-    retry: Option<Span>,
+    Span::new(base + s.start(), base + s.end())
 }
 
 impl<'a> Builder<'a> {
@@ -46,8 +40,13 @@ impl<'a> Builder<'a> {
             text,
             file,
             diags: Vec::new(),
+            base: 0,
             poisoned: false,
         }
+    }
+
+    pub(super) fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        span_at(self.base, pair)
     }
 
     pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
@@ -75,7 +74,7 @@ impl<'a> Builder<'a> {
         ));
     }
 
-    fn error(&mut self, d: Diagnostic) {
+    pub(super) fn error(&mut self, d: Diagnostic) {
         self.poisoned = true;
         self.diags.push(d);
     }
@@ -83,14 +82,14 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------------ schema
 
     fn schema(&mut self, pair: Pair<'a, Rule>) -> SchemaBlock {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut decls = Vec::new();
         for p in pair.into_inner() {
-            let decl_span = self::span(&p);
+            let decl_span = self.span(&p);
             match p.as_rule() {
                 Rule::field_decl => decls.push(self.field_decl(p)),
                 Rule::tags_decl => {
-                    let decl_span = self::span(&p);
+                    let decl_span = self.span(&p);
                     let tags = p.into_inner().map(|s| self.str_lit(s)).collect();
                     decls.push(SchemaDecl::Tags {
                         span: decl_span,
@@ -99,7 +98,7 @@ impl<'a> Builder<'a> {
                 }
                 Rule::secret_decl => {
                     let name = p.into_inner().next().map(|i| Ident {
-                        span: self::span(&i),
+                        span: self.span(&i),
                     });
                     let name = name.unwrap_or(Ident { span: decl_span });
                     decls.push(SchemaDecl::Secret {
@@ -114,14 +113,14 @@ impl<'a> Builder<'a> {
     }
 
     fn field_decl(&mut self, pair: Pair<'a, Rule>) -> SchemaDecl {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut name = None;
         let mut ty = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => {
                     name = Some(Ident {
-                        span: self::span(&p),
+                        span: self.span(&p),
                     })
                 }
                 Rule::field_type => ty = Some(self.field_type(p)),
@@ -140,7 +139,7 @@ impl<'a> Builder<'a> {
     }
 
     fn field_type(&mut self, pair: Pair<'a, Rule>) -> FieldType {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let kind = match pair.into_inner().next() {
             Some(p) if p.as_rule() == Rule::ty_one_of => {
                 FieldTypeKind::OneOf(p.into_inner().map(|s| self.str_lit(s)).collect())
@@ -160,7 +159,7 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------------ rules
 
     fn rule(&mut self, pair: Pair<'a, Rule>) -> RuleDef {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut name = None;
         let mut trigger = None;
         let mut throttles = Vec::new();
@@ -194,13 +193,13 @@ impl<'a> Builder<'a> {
     }
 
     fn trigger(&mut self, pair: Pair<'a, Rule>) -> Trigger {
-        let span = span(&pair);
-        let name = pair.into_inner().next().map_or(span, |p| self::span(&p));
+        let span = self.span(&pair);
+        let name = pair.into_inner().next().map_or(span, |p| self.span(&p));
         Trigger { span, name }
     }
 
     fn throttle(&mut self, pair: Pair<'a, Rule>) -> Throttle {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut key = None;
         let mut rate = None;
         for p in pair.into_inner() {
@@ -228,14 +227,14 @@ impl<'a> Builder<'a> {
     }
 
     fn rate(&mut self, pair: Pair<'a, Rule>) -> Rate {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut count = 0;
         let mut per = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::int => count = self.int(&p),
                 Rule::duration => per = Some(self.duration(p)),
-                Rule::time_unit => per = Some(unit_duration(self::span(&p), time_unit(&p))),
+                Rule::time_unit => per = Some(unit_duration(self.span(&p), time_unit(&p))),
                 _ => {}
             }
         }
@@ -247,7 +246,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn duration(&mut self, pair: Pair<'a, Rule>) -> Duration {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut amount = 0;
         let mut unit = TimeUnit::Second;
         for p in pair.into_inner() {
@@ -260,9 +259,10 @@ impl<'a> Builder<'a> {
         Duration { span, amount, unit }
     }
 
-    fn int(&mut self, pair: &Pair<'a, Rule>) -> u64 {
+    pub(super) fn int(&mut self, pair: &Pair<'a, Rule>) -> u64 {
         pair.as_str().parse().unwrap_or_else(|_| {
-            self.error(too_large(self.file, span(pair), pair.as_str()));
+            let at = self.span(pair);
+            self.error(too_large(self.file, at, pair.as_str()));
             0
         })
     }
@@ -274,7 +274,7 @@ impl<'a> Builder<'a> {
             Rule::action => Stmt::Action(self.action(pair)),
             Rule::if_chain => Stmt::If(self.if_chain(pair)),
             Rule::parallel => {
-                let span = span(&pair);
+                let span = self.span(&pair);
                 let actions = pair
                     .into_inner()
                     .filter(|p| p.as_rule() == Rule::action)
@@ -287,7 +287,7 @@ impl<'a> Builder<'a> {
     }
 
     fn if_chain(&mut self, pair: Pair<'a, Rule>) -> IfChain {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut branches = Vec::new();
         let mut otherwise = None;
         for p in pair.into_inner() {
@@ -305,7 +305,7 @@ impl<'a> Builder<'a> {
     }
 
     fn branch(&mut self, pair: Pair<'a, Rule>) -> Branch {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let mut cond = None;
         let mut block = None;
         for p in pair.into_inner() {
@@ -327,178 +327,17 @@ impl<'a> Builder<'a> {
     }
 
     fn block(&mut self, pair: Pair<'a, Rule>) -> Block {
-        let span = span(&pair);
-        let stmts = pair.into_inner().filter_map(|p| self.stmt(p)).collect();
+        let span = self.span(&pair);
+        let inner = pair.into_inner();
+        let mut stmts = Vec::with_capacity(inner.len());
+        stmts.extend(inner.filter_map(|p| self.stmt(p)));
         Block { span, stmts }
-    }
-
-    // ------------------------------------------------------------------ actions
-
-    fn action(&mut self, pair: Pair<'a, Rule>) -> Action {
-        let span = span(&pair);
-        let mut action = Action {
-            span,
-            method: Method::Post,
-            method_span: span,
-            url: Template {
-                span,
-                parts: Vec::new(),
-            },
-            headers: Vec::new(),
-            sign: None,
-            body: None,
-            timeout: None,
-            retry: None,
-        };
-        let mut seen = SeenClauses::default();
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::method => {
-                    action.method_span = self::span(&p);
-                    action.method = match p.as_str() {
-                        "put" => Method::Put,
-                        "patch" => Method::Patch,
-                        "delete" => Method::Delete,
-                        _ => Method::Post,
-                    };
-                }
-                Rule::template => action.url = self.template(&p),
-                Rule::header => action.headers.push(self.header(p)),
-                _ => self.single_clause(p, &mut action, &mut seen),
-            }
-        }
-        action
-    }
-
-    /// `body`, `sign`, `timeout` and `retry`: at most one each (E0004 on the second).
-    fn single_clause(&mut self, pair: Pair<'a, Rule>, action: &mut Action, seen: &mut SeenClauses) {
-        let (keyword, slot) = match pair.as_rule() {
-            Rule::body => ("body", &mut seen.body),
-            Rule::sign => ("sign", &mut seen.sign),
-            Rule::timeout => ("timeout", &mut seen.timeout),
-            Rule::retry => ("retry", &mut seen.retry),
-            _ => return,
-        };
-        let start = pair.as_span().start();
-        let kw_span = Span::new(start, start + keyword.len());
-        if let Some(first) = *slot {
-            self.diags
-                .push(duplicate_clause(self.file, keyword, kw_span, first));
-            return;
-        }
-        *slot = Some(kw_span);
-        match pair.as_rule() {
-            Rule::body => action.body = pair.into_inner().next().map(|j| self.json(j)),
-            Rule::sign => action.sign = Some(self.sign(pair)),
-            Rule::timeout => {
-                action.timeout = pair.into_inner().next().map(|d| self.duration(d));
-            }
-            _ => action.retry = Some(self.retry(pair)),
-        }
-    }
-
-    fn header(&mut self, pair: Pair<'a, Rule>) -> Header {
-        let span = span(&pair);
-        let mut name = None;
-        let mut value = None;
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::string => name = Some(self.str_lit(p)),
-                Rule::template => value = Some(self.template(&p)),
-                _ => {}
-            }
-        }
-        let name = name.unwrap_or(StrLit {
-            span,
-            value: String::new(),
-        });
-        let value = value.unwrap_or(Template {
-            span,
-            parts: Vec::new(),
-        });
-        Header { span, name, value }
-    }
-
-    fn sign(&mut self, pair: Pair<'a, Rule>) -> Sign {
-        let span = span(&pair);
-        let mut scheme = SignScheme::StandardWebhooks;
-        let mut secret = Path { span };
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::hmac => scheme = SignScheme::HmacSha256 { header: None },
-                Rule::path => {
-                    secret = Path {
-                        span: self::span(&p),
-                    }
-                }
-                Rule::string => {
-                    scheme = SignScheme::HmacSha256 {
-                        header: Some(self.str_lit(p)),
-                    }
-                }
-                _ => {}
-            }
-        }
-        Sign {
-            span,
-            scheme,
-            secret,
-        }
-    }
-
-    fn retry(&mut self, pair: Pair<'a, Rule>) -> Retry {
-        let span = span(&pair);
-        let mut kind = RetryKind::Never;
-        if let Some(p) = pair.into_inner().find(|p| p.as_rule() == Rule::int) {
-            let n = self.int(&p);
-            kind = RetryKind::Times(u32::try_from(n).unwrap_or_else(|_| {
-                self.error(too_large(self.file, self::span(&p), p.as_str()));
-                0
-            }));
-        }
-        Retry { span, kind }
-    }
-
-    // ------------------------------------------------------------------ JSON
-
-    fn json(&mut self, pair: Pair<'a, Rule>) -> Json {
-        let span = span(&pair);
-        let kind = match pair.as_rule() {
-            Rule::json_object => {
-                let mut members = Vec::new();
-                let mut inner = pair.into_inner();
-                while let (Some(k), Some(v)) = (inner.next(), inner.next()) {
-                    let key = self.str_lit(k);
-                    members.push((key, self.json(v)));
-                }
-                JsonKind::Object(members)
-            }
-            Rule::json_array => JsonKind::Array(pair.into_inner().map(|p| self.json(p)).collect()),
-            Rule::template => JsonKind::String(self.template(&pair)),
-            Rule::merge_tag => match strings::parse_tag(self.text, span.start as usize) {
-                Ok((tag, _)) => JsonKind::Tag(tag),
-                Err(e) => {
-                    self.string_error(e);
-                    JsonKind::Null
-                }
-            },
-            Rule::number => match pair.as_str().parse::<serde_json::Number>() {
-                Ok(n) => JsonKind::Number(n),
-                Err(_) => {
-                    self.error(out_of_range(self.file, span, pair.as_str()));
-                    JsonKind::Null
-                }
-            },
-            Rule::boolean => JsonKind::Bool(pair.as_str() == "true"),
-            _ => JsonKind::Null,
-        };
-        Json { span, kind }
     }
 
     // ------------------------------------------------------------------ tokens
 
     pub(super) fn str_lit(&mut self, pair: Pair<'a, Rule>) -> StrLit {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let value = match strings::decode_plain(self.text, span.start as usize) {
             Ok((value, _)) => value,
             Err(e) => {
@@ -509,8 +348,8 @@ impl<'a> Builder<'a> {
         StrLit { span, value }
     }
 
-    fn template(&mut self, pair: &Pair<'a, Rule>) -> Template {
-        let span = span(pair);
+    pub(super) fn template(&mut self, pair: &Pair<'a, Rule>) -> Template {
+        let span = self.span(pair);
         match strings::decode_template(self.text, span.start as usize) {
             Ok((tpl, _)) => tpl,
             Err(e) => {
@@ -524,7 +363,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn literal(&mut self, pair: Pair<'a, Rule>) -> Literal {
-        let span = span(&pair);
+        let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::string => LitKind::Str(self.str_lit(pair).value),
             Rule::boolean => LitKind::Bool(pair.as_str() == "true"),
@@ -539,7 +378,7 @@ impl<'a> Builder<'a> {
         Literal { span, kind }
     }
 
-    fn string_error(&mut self, e: strings::StrError) {
+    pub(super) fn string_error(&mut self, e: strings::StrError) {
         let mut d = Diagnostic::new(e.code, e.message, self.file, e.span)
             .with_label_message(e.label)
             .with_help(e.help);
@@ -568,21 +407,7 @@ fn unit_duration(span: Span, unit: TimeUnit) -> Duration {
     }
 }
 
-fn duplicate_clause(file: SourceId, keyword: &str, second: Span, first: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::DuplicateClause,
-        format!("duplicate `{keyword}` clause in this action"),
-        file,
-        second,
-    )
-    .with_label_message(format!("second `{keyword}` here"))
-    .with_label(file, first, format!("first `{keyword}` here"))
-    .with_help(format!(
-        "an action takes at most one `{keyword}`; remove one of them"
-    ))
-}
-
-fn too_large(file: SourceId, span: Span, text: &str) -> Diagnostic {
+pub(super) fn too_large(file: SourceId, span: Span, text: &str) -> Diagnostic {
     Diagnostic::new(
         Code::Syntax,
         format!("number `{text}` is too large"),
@@ -593,7 +418,7 @@ fn too_large(file: SourceId, span: Span, text: &str) -> Diagnostic {
     .with_help("use a smaller whole number")
 }
 
-fn out_of_range(file: SourceId, span: Span, text: &str) -> Diagnostic {
+pub(super) fn out_of_range(file: SourceId, span: Span, text: &str) -> Diagnostic {
     Diagnostic::new(
         Code::Syntax,
         format!("number `{text}` is out of range"),

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
 
-use super::build::{span, Builder};
+use super::build::{span_at, Builder};
 use super::grammar::Rule;
 use crate::ast::{Cond, Op, Operand, Path, Test};
 use crate::diag::{Code, Diagnostic};
@@ -39,7 +39,7 @@ pub(super) fn placeholder(span: Span) -> Cond {
 impl<'a> Builder<'a> {
     /// Builds a `cond` pair; returns the condition and its tree depth.
     pub(super) fn cond(&mut self, pair: Pair<'a, Rule>) -> (Cond, usize) {
-        let whole = span(&pair);
+        let whole = self.span(&pair);
         let pairs = pair.into_inner();
         let operators = pairs
             .clone()
@@ -49,6 +49,7 @@ impl<'a> Builder<'a> {
             self.too_deep(whole);
             return (placeholder(whole), 1);
         }
+        let base = self.base;
         let (cond, depth) = PRATT
             .map_primary(|p| match p.as_rule() {
                 Rule::group => match p.into_inner().next() {
@@ -58,7 +59,7 @@ impl<'a> Builder<'a> {
                 _ => (Cond::Test(self.test(p)), 1),
             })
             .map_prefix(|op, (inner, d)| {
-                let span = span(&op).to(inner.span());
+                let span = span_at(base, &op).to(inner.span());
                 let inner = Box::new(inner);
                 (Cond::Not { span, inner }, d + 1)
             })
@@ -95,7 +96,7 @@ impl<'a> Builder<'a> {
 
     /// `PATH OP [OPERAND]`.
     fn test(&mut self, pair: Pair<'a, Rule>) -> Test {
-        let whole = span(&pair);
+        let whole = self.span(&pair);
         let mut test = Test {
             span: whole,
             lhs: Path { span: whole },
@@ -108,15 +109,21 @@ impl<'a> Builder<'a> {
             match p.as_rule() {
                 Rule::path if !seen_lhs => {
                     seen_lhs = true;
-                    test.lhs = Path { span: span(&p) };
+                    test.lhs = Path {
+                        span: self.span(&p),
+                    };
                 }
-                Rule::path => test.rhs = Operand::Path(Path { span: span(&p) }),
+                Rule::path => {
+                    test.rhs = Operand::Path(Path {
+                        span: self.span(&p),
+                    })
+                }
                 Rule::empty_op | Rule::list_op | Rule::cmp_op => {
-                    test.op_span = span(&p);
+                    test.op_span = self.span(&p);
                     test.op = operator(p.as_rule(), p.as_str());
                 }
                 Rule::lit_list => {
-                    let list_span = span(&p);
+                    let list_span = self.span(&p);
                     let items = p.into_inner().map(|l| self.literal(l)).collect();
                     test.rhs = Operand::List {
                         span: list_span,

@@ -8,6 +8,7 @@
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::grammar::Rule;
+use super::hints;
 use super::strings;
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::source::{SourceId, Span};
@@ -70,11 +71,13 @@ fn expected_error(text: &str, file: SourceId, pos: usize, positives: &[Rule]) ->
     let word = &text[span.range()];
     let candidates: Vec<&str> = positives.iter().flat_map(|r| words(*r)).copied().collect();
     let help = match did_you_mean(word, candidates.iter().copied()) {
-        Some(w) if !word.is_empty() => Some(format!("did you mean `{w}`")),
-        _ => hint(positives).map(str::to_owned),
+        Some(w) if !word.is_empty() => Some(format!("did you mean `{w}`?")),
+        _ => hints::hint(text, pos, positives).map(str::to_owned),
     };
+    // The label repeats a short list in full; a long one is in the message already.
     let label = match phrases.first() {
-        Some(p) => format!("expected {p}"),
+        Some(_) if list.len() <= 40 => format!("expected {list}"),
+        Some(first) => format!("expected {first}"),
         None => "unexpected here".to_owned(),
     };
     let d = Diagnostic::new(Code::Syntax, message, file, span).with_label_message(label);
@@ -93,10 +96,34 @@ fn token_span(text: &str, pos: usize) -> Span {
         .map_or(rest.len(), |(i, _)| i);
     let len = if word_len > 0 {
         word_len
+    } else if rest.starts_with('"') {
+        string_len(rest)
     } else {
         rest.chars().next().map_or(0, char::len_utf8)
     };
     Span::new(pos, pos + len)
+}
+
+/// The length of the string token at the start of `rest` (to its closing quote, or to
+/// the end of the line if it has none).
+fn string_len(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    let mut i = 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 2,
+            b'"' => return i + 1,
+            b'\n' => return i,
+            _ => i += 1,
+        }
+    }
+    // Only ASCII bytes were stepped over one by one, so `i` is on a char boundary unless
+    // an escape skipped into a multi-byte character; back off to a boundary then.
+    let mut end = i.min(rest.len());
+    while !rest.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
 }
 
 /// The phrases for what was expected, deduplicated, in a stable order. Continuations of
@@ -105,7 +132,7 @@ fn expected_phrases(positives: &[Rule]) -> Vec<&'static str> {
     let has = |r: Rule| positives.contains(&r);
     let json = has(Rule::merge_tag);
     let operand = has(Rule::string) && has(Rule::path) && has(Rule::number);
-    let statement = has(Rule::kw_if) || has(Rule::kw_parallel) && has(Rule::method);
+    let statement = has(Rule::method) && (has(Rule::kw_if) || has(Rule::kw_parallel));
     let mut out: Vec<&'static str> = Vec::new();
     fn push(out: &mut Vec<&'static str>, p: &'static str) {
         if !out.contains(&p) {
@@ -257,38 +284,6 @@ fn words(rule: Rule) -> &'static [&'static str] {
         Rule::kw_times => &["times", "time"],
         _ => &[],
     }
-}
-
-/// Help for the most common failures when no keyword was misspelt.
-fn hint(positives: &[Rule]) -> Option<&'static str> {
-    let has = |r: Rule| positives.contains(&r);
-    Some(
-        if has(Rule::string) && has(Rule::path) && has(Rule::number) {
-            "text values are quoted, e.g. `case.status == \"open\"`; a path has a dot, e.g. \
-         `case.subject`"
-        } else if has(Rule::kw_times) {
-            "write `retry 3 times` (attempts in all) or `retry never`"
-        } else if has(Rule::cond) {
-            "a condition compares a path with a value, e.g. `case.tags contains \"Bug\"` or \
-         `case.subject is not empty`"
-        } else if has(Rule::kw_then) {
-            "write `then` between the condition and its block: `if COND then { ... }`"
-        } else if has(Rule::empty_op) {
-            "put an operator after the path, e.g. `case.subject is not empty` or `case.status == \"open\"`"
-        } else if has(Rule::kw_when) {
-            "a rule starts with its trigger, e.g. `when case.closed`"
-        } else if has(Rule::p_colon) {
-            "a body member is written `\"key\": value`"
-        } else if has(Rule::p_comma) {
-            "separate members and items with `,`"
-        } else if has(Rule::p_rbrace) {
-            "check that every `{` has a matching `}`"
-        } else if has(Rule::strict_item) || has(Rule::kw_rule) {
-            "a file holds `rule \"NAME\" { ... }` and `schema { ... }` blocks"
-        } else {
-            return None;
-        },
-    )
 }
 
 /// "`a`", "`a` or `b`", "`a`, `b` or `c`".

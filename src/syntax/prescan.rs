@@ -27,12 +27,22 @@ enum Problem {
     Unterminated(usize, usize),
 }
 
-/// Returns the text to parse: `text` itself, or a copy with every problem item blanked.
-pub(super) fn scan<'a>(text: &'a str, file: SourceId, diags: &mut Vec<Diagnostic>) -> Cow<'a, str> {
+/// What the scan hands to the parser.
+pub(super) struct Scanned<'a> {
+    /// `text` itself, or a copy with every problem item blanked.
+    pub text: Cow<'a, str>,
+    /// Starts of lines that begin an item (`rule`/`schema`) outside any bracket: places
+    /// where the text can be cut into independently parsed chunks.
+    pub item_starts: Vec<usize>,
+}
+
+/// Scans `text` for problems (reported in `diags`) and item starts.
+pub(super) fn scan<'a>(text: &'a str, file: SourceId, diags: &mut Vec<Diagnostic>) -> Scanned<'a> {
     let bytes = text.as_bytes();
     let mut from = 0;
     let mut blanked: Option<Vec<u8>> = None;
-    while let Some((problem, region_start)) = find_problem(bytes, from) {
+    let mut item_starts = Vec::new();
+    while let Some((problem, region_start)) = find_problem(bytes, from, &mut item_starts) {
         let at = match problem {
             Problem::TooDeep(at) => {
                 diags.push(too_deep(file, at));
@@ -52,11 +62,12 @@ pub(super) fn scan<'a>(text: &'a str, file: SourceId, diags: &mut Vec<Diagnostic
         }
         from = end;
     }
-    match blanked {
+    let text = match blanked {
         // Only ASCII bytes were written over whole lines, so the text stays UTF-8.
         Some(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
         None => Cow::Borrowed(text),
-    }
+    };
+    Scanned { text, item_starts }
 }
 
 fn too_deep(file: SourceId, at: usize) -> Diagnostic {
@@ -82,13 +93,23 @@ fn unterminated(text: &str, file: SourceId, start: usize, end: usize) -> Diagnos
 /// The first problem at or after `from`, and where the region to blank for it starts:
 /// the line of the enclosing top-level item, or just after the last top-level bracket
 /// closed before it (so a stray string after a good item does not take the item along).
-fn find_problem(bytes: &[u8], from: usize) -> Option<(Problem, usize)> {
+fn find_problem(
+    bytes: &[u8],
+    from: usize,
+    item_starts: &mut Vec<usize>,
+) -> Option<(Problem, usize)> {
     let mut depth = 0usize;
     let mut region = from;
     let mut i = from;
+    if starts_item(bytes, from) {
+        item_starts.push(from);
+    }
     while i < bytes.len() {
         match bytes[i] {
-            b'\n' if depth == 0 && starts_item(bytes, i + 1) => region = i + 1,
+            b'\n' if depth == 0 && starts_item(bytes, i + 1) => {
+                region = i + 1;
+                item_starts.push(region);
+            }
             b'"' => {
                 let end = skip_quoted(bytes, i, b'"');
                 if bytes.get(end) != Some(&b'"') {
@@ -123,9 +144,25 @@ fn find_problem(bytes: &[u8], from: usize) -> Option<(Problem, usize)> {
             _ => {}
         }
         i += 1;
+        // Most bytes matter to none of the cases above: skip them in a tight loop.
+        while i < bytes.len() && !SPECIAL[bytes[i] as usize] {
+            i += 1;
+        }
     }
     None
 }
+
+/// The bytes `find_problem` acts on.
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut k = 0;
+    let special = b"\n\"'#{[(}])";
+    while k < special.len() {
+        table[special[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
 
 /// The offset of the closing `quote` (or of the newline or end) of the string at `i`.
 fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8) -> usize {
@@ -188,7 +225,7 @@ mod tests {
         let deep = "(".repeat(MAX_NESTING + 1);
         let text = format!("rule \"a\" {{ {deep}\n}}\nrule \"b\" {{ }}\n");
         let mut diags = Vec::new();
-        let out = scan(&text, SourceId(0), &mut diags);
+        let out = scan(&text, SourceId(0), &mut diags).text;
         assert_eq!(diags.len(), 1);
         assert_eq!(out.len(), text.len());
         assert!(out.trim_start().starts_with("rule \"b\""));
@@ -203,7 +240,7 @@ mod tests {
         );
         let mut diags = Vec::new();
         assert!(matches!(
-            scan(&text, SourceId(0), &mut diags),
+            scan(&text, SourceId(0), &mut diags).text,
             Cow::Borrowed(_)
         ));
         assert!(diags.is_empty());
@@ -218,10 +255,27 @@ mod string_tests {
     fn reports_a_string_open_at_the_end_of_its_line() {
         let text = "rule \"a\" {\n  post \"https://x {\n}\nrule \"b\" { }\n";
         let mut diags = Vec::new();
-        let out = scan(text, SourceId(0), &mut diags);
+        let out = scan(text, SourceId(0), &mut diags).text;
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, crate::diag::Code::BadString);
         assert_eq!(diags[0].labels[0].span, Span::new(18, 30));
         assert!(out.trim_start().starts_with("rule \"b\""));
+    }
+}
+
+#[cfg(test)]
+mod item_start_tests {
+    use super::*;
+
+    #[test]
+    fn finds_item_lines_outside_brackets_only() {
+        let text = "schema { }\nrule \"a\" {\nrule inside\n}\n  rule \"b\" { }\n# rule\n";
+        let mut diags = Vec::new();
+        let starts = scan(text, SourceId(0), &mut diags).item_starts;
+        let lines: Vec<&str> = starts
+            .iter()
+            .map(|&s| text[s..].lines().next().unwrap_or(""))
+            .collect();
+        assert_eq!(lines, ["schema { }", "rule \"a\" {", "  rule \"b\" { }"]);
     }
 }

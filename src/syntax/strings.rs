@@ -60,7 +60,8 @@ pub(super) fn decode_plain(text: &str, start: usize) -> Result<(String, usize), 
 /// parts: (template, end offset). The template's span includes the quotes.
 pub(super) fn decode_template(text: &str, start: usize) -> Result<(Template, usize), StrError> {
     let bytes = text.as_bytes();
-    let mut parts = Vec::new();
+    // Most templates are one tag, or text around one tag.
+    let mut parts = Vec::with_capacity(2);
     let mut buf = String::new();
     let mut i = start + 1;
     let mut run = i;
