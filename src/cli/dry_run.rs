@@ -4,12 +4,12 @@
 //! still required; signatures are real, with the current time as `webhook-timestamp`.
 //! Header values are shown with secret values replaced by `***`.
 
-use std::io::{BufRead, Write};
-use std::path::Path;
+use std::io::Write;
 
-use miette::{miette, IntoDiagnostic, WrapErr};
+use miette::{miette, IntoDiagnostic};
 
-use super::{frontend, RunArgs, EXIT_INCOMPLETE, EXIT_OK};
+use super::inputs::{self, EventInput};
+use super::{RunArgs, EXIT_INCOMPLETE, EXIT_OK};
 use crate::plan::Plan;
 use crate::secrets::Secrets;
 use crate::sign::Signer;
@@ -19,13 +19,13 @@ use crate::vm::{self, Event};
 
 /// Runs a dry run; exit 3 when an event was rejected or an action failed to render.
 pub fn run(args: &RunArgs) -> miette::Result<i32> {
-    let plan = match load_plan(args)? {
+    let plan = match inputs::load_plan(&args.paths, args.plan.as_deref())? {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
     let secrets = Secrets::load(args.secrets.secrets.as_deref(), &plan.secret_names())
         .map_err(|e| miette!("{e}"))?;
-    let mut input = open_events(&args.events)?;
+    let input = EventInput::read(&args.events)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut printer = Printer {
@@ -36,25 +36,11 @@ pub fn run(args: &RunArgs) -> miette::Result<i32> {
         failed: 0,
     };
     let mut rejected = 0;
-    let mut line = String::new();
-    let mut number = 0;
-    loop {
-        line.clear();
-        let read = input
-            .read_line(&mut line)
-            .into_diagnostic()
-            .wrap_err("cannot read events")?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match vm::decode_event(&plan, &line) {
+    for (line, json) in input.events() {
+        match vm::decode_event(&plan, json) {
             Ok(event) => printer.event(&plan, &event, &mut out)?,
             Err(e) => {
-                eprintln!("{}: event rejected: {e}", where_is(&args.events, number));
+                eprintln!("{}: event rejected: {e}", input.locate(line));
                 rejected += 1;
             }
         }
@@ -68,63 +54,6 @@ pub fn run(args: &RunArgs) -> miette::Result<i32> {
     } else {
         EXIT_OK
     })
-}
-
-/// The plan from `--plan FILE` or from compiling PATHs; `Err(code)` when the rules have
-/// errors (diagnostics already printed).
-pub fn load_plan(args: &RunArgs) -> miette::Result<Result<Plan, i32>> {
-    if let Some(path) = &args.plan {
-        return read_plan(path).map(Ok);
-    }
-    if args.paths.is_empty() {
-        return Err(miette!(
-            help = "pass `.rule` files or directories, or `--plan FILE`",
-            "no rules to run"
-        ));
-    }
-    let fe = frontend::load(&args.paths)?;
-    if let Err(code) = frontend::require_no_errors(&fe) {
-        return Ok(Err(code));
-    }
-    Ok(Ok(crate::plan::compile(
-        &fe.sources,
-        &fe.files,
-        &fe.checked.schema,
-    )))
-}
-
-/// Reads a plan written by `rulec compile -o`.
-pub fn read_plan(path: &Path) -> miette::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read plan `{}`", path.display()))?;
-    Plan::from_json(&text).map_err(|e| {
-        miette!(
-            help = "compile the rules again with this rulec: `rulec compile PATH... -o FILE`",
-            "`{}`: {e}",
-            path.display()
-        )
-    })
-}
-
-/// Events from a file or standard input (`-`).
-pub fn open_events(events: &str) -> miette::Result<Box<dyn BufRead>> {
-    if events == "-" {
-        return Ok(Box::new(std::io::BufReader::new(std::io::stdin())));
-    }
-    let file = std::fs::File::open(events)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read events `{events}`"))?;
-    Ok(Box::new(std::io::BufReader::new(file)))
-}
-
-/// `FILE:LINE`, or `line N` for standard input.
-pub fn where_is(events: &str, line: usize) -> String {
-    if events == "-" {
-        format!("line {line}")
-    } else {
-        format!("{events}:{line}")
-    }
 }
 
 struct Printer<'a> {

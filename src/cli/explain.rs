@@ -1,8 +1,7 @@
 //! `rulec explain PATH... --event FILE`: per rule, the trigger match, each condition's
 //! value with the field values it read, the branch taken and the requests it would send.
 
-use miette::{IntoDiagnostic, WrapErr};
-
+use super::inputs::EventInput;
 use super::{frontend, ExplainArgs, Format, EXIT_INCOMPLETE, EXIT_OK};
 use crate::explain;
 use crate::plan;
@@ -17,19 +16,16 @@ pub fn run(args: &ExplainArgs) -> miette::Result<i32> {
     }
     let plan = plan::compile(&fe.sources, &fe.files, &fe.checked.schema);
     // Explain never needs a secret's value (it computes no signature): every secret
-    // renders as `***`, so none can leak and none has to be provided. `--secrets` is
-    // accepted for symmetry with `run` and not read.
+    // renders as `***`, so none can leak and none has to be provided.
     let secrets = Secrets::from_pairs(plan.secret_names().into_iter().map(|n| (n, "***")));
-    let text = std::fs::read_to_string(&args.event)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read event `{}`", args.event.display()))?;
+    let input = EventInput::read(&args.event.display().to_string())?;
     let mut rejected = 0;
     let mut first = true;
-    for (line, json) in events(&text) {
+    for (line, json) in input.events() {
         let event = match vm::decode_event(&plan, json) {
             Ok(event) => event,
             Err(e) => {
-                eprintln!("{}:{line}: event rejected: {e}", args.event.display());
+                eprintln!("{}: event rejected: {e}", input.locate(line));
                 rejected += 1;
                 continue;
             }
@@ -56,18 +52,4 @@ pub fn run(args: &ExplainArgs) -> miette::Result<i32> {
     } else {
         EXIT_OK
     })
-}
-
-/// `(line, text)` of each event: the whole file when it is one JSON document (possibly
-/// pretty-printed), else each non-blank line.
-fn events(text: &str) -> Vec<(usize, &str)> {
-    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-        let line = text.lines().position(|l| !l.trim().is_empty()).unwrap_or(0) + 1;
-        return vec![(line, text)];
-    }
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect()
 }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod dry_run;
 pub mod explain;
 pub mod frontend;
+pub mod inputs;
 pub mod render;
 pub mod rerun;
 pub mod run;
@@ -112,8 +113,6 @@ pub struct ExplainArgs {
     /// A file holding one JSON event (or JSON lines: every event is explained).
     #[arg(long)]
     pub event: PathBuf,
-    #[command(flatten)]
-    pub secrets: SecretArgs,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
