@@ -10,8 +10,8 @@ use std::path::Path;
 /// The prefix of the environment variables secrets are read from.
 pub const ENV_PREFIX: &str = "RULEC_SECRET_";
 
-/// Secret values by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Secret values by name. `Debug` shows names only.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secrets {
     values: BTreeMap<String, String>,
     /// Values longest first, for redaction.
@@ -29,8 +29,13 @@ pub enum SecretsError {
     Syntax { path: String, line: usize },
 }
 
-/// The name the shared seam uses for [`SecretsError`].
-pub type MissingSecret = SecretsError;
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("names", &self.values.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
 
 impl std::fmt::Display for SecretsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -158,6 +163,14 @@ fn parse_file(text: &str, path: &str) -> Result<Vec<(String, String)>, SecretsEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let s = Secrets::from_pairs([("TOKEN", "abc123-secret")]);
+        let shown = format!("{s:?}");
+        assert!(shown.contains("TOKEN"), "{shown}");
+        assert!(!shown.contains("abc123"), "{shown}");
+    }
 
     #[test]
     fn file_lines_comments_and_redaction() {

@@ -7,6 +7,12 @@ use crate::plan;
 
 /// Compiles PATHs; prints the listing (or the AST), or writes the output file.
 pub fn run(args: &CompileArgs) -> miette::Result<i32> {
+    if args.emit == Emit::Ast && args.output.is_some() {
+        return Err(miette::miette!(
+            help = "drop `--emit ast` to write a plan, or drop `-o` to print the AST",
+            "`-o` writes a plan for `run --plan`; the AST is only printed"
+        ));
+    }
     let fe = frontend::load(&args.paths)?;
     if let Err(code) = frontend::require_no_errors(&fe) {
         return Ok(code);

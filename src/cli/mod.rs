@@ -134,8 +134,9 @@ pub struct RunArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
-    /// Return once every remaining retry is further away than this many seconds.
-    #[arg(long, default_value_t = 60)]
+    /// Return once every remaining retry is further away than this many seconds (at most
+    /// a week).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub wait: u64,
     /// Allow targets on loopback, private, link-local and unspecified addresses.
     #[arg(long)]
