@@ -65,6 +65,8 @@ pub enum Code {
     DuplicateDeclaration,
     /// A `??` fallback whose literal type does not match the path's type.
     BadFallback,
+    /// A header name that is not an HTTP token.
+    BadHeaderName,
     // --- warnings (W02xx)
     /// A merge tag may render empty where the request is sent.
     MayRenderEmpty,
@@ -79,6 +81,35 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in documentation order.
+    pub const ALL: [Code; 25] = [
+        Code::Syntax,
+        Code::BadString,
+        Code::BadMergeTag,
+        Code::DuplicateClause,
+        Code::TooDeep,
+        Code::UnknownPath,
+        Code::PathNotAvailable,
+        Code::TypeMismatch,
+        Code::ImpossibleLiteral,
+        Code::UndeclaredSecret,
+        Code::MisplacedSecret,
+        Code::UndeclaredTag,
+        Code::DuplicateRule,
+        Code::BadBody,
+        Code::BadUrl,
+        Code::BadDuration,
+        Code::UnknownTrigger,
+        Code::DuplicateDeclaration,
+        Code::BadFallback,
+        Code::BadHeaderName,
+        Code::MayRenderEmpty,
+        Code::NeverSends,
+        Code::UnreachableBranch,
+        Code::InsecureUrl,
+        Code::CredentialInHeader,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Syntax => "E0001",
@@ -100,6 +131,7 @@ impl Code {
             Code::UnknownTrigger => "E0112",
             Code::DuplicateDeclaration => "E0113",
             Code::BadFallback => "E0114",
+            Code::BadHeaderName => "E0115",
             Code::MayRenderEmpty => "W0201",
             Code::NeverSends => "W0202",
             Code::UnreachableBranch => "W0203",

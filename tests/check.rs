@@ -386,6 +386,18 @@ fn e0111_zero_or_absurd_rates_timeouts_and_retries() {
         "duration `0 minutes` is zero",
         "use a window of at least 1, e.g. `1 per 60 minutes`"
     );
+    expect!(
+        throttled("throttle per case 1 per 90 days"),
+        "E0111" @ 3:27,
+        "window `90 days` is longer than 30 days",
+        "use a window of at most 30 days; the run store keeps throttle history that long"
+    );
+    expect!(
+        throttled("throttle 5000000 per second"),
+        "E0111" @ 3:12,
+        "rate `5000000 per second` allows more than 1000000 executions",
+        "use a count of at most 1000000, or remove the throttle"
+    );
     let clause = |line: &str| {
         rule(
             "case.closed",
@@ -515,4 +527,33 @@ fn diagnostics_are_sorted_by_file_then_position() {
         &post(r#""z": "{{case.zzz}}", "a": "{{secrets.A}}", "e": "{{contact.email}}""#),
     );
     assert_eq!(codes(&src), ["E0101@4:20", "E0106@4:41", "W0201@4:61"]);
+}
+
+#[test]
+fn e0115_header_names_must_be_http_tokens() {
+    let header = |line: &str| {
+        rule(
+            "case.closed",
+            &format!("  post \"https://example.com/h\" {{\n    {line}\n  }}\n"),
+        )
+    };
+    let help = "header names use letters, digits and `-` (no spaces, colons or quotes), e.g. `X-Request-Source`";
+    expect!(
+        header(r#"header "X Bad:Name" = "v""#),
+        "E0115" @ 4:12,
+        "`X Bad:Name` is not a valid header name",
+        help
+    );
+    let signed = with_schema(
+        "  secret KEY\n",
+        "case.closed",
+        "  post \"https://example.com/h\" {\n    sign hmac-sha256 with secrets.KEY header \"X Sig\"\n  }\n",
+    );
+    expect!(
+        signed,
+        "E0115" @ 7:46,
+        "`X Sig` is not a valid header name",
+        help
+    );
+    assert!(codes(&header(r#"header "X-Request-Source" = "v""#)).is_empty());
 }

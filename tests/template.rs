@@ -190,3 +190,40 @@ proptest! {
         prop_assert!(tail.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
     }
 }
+
+#[test]
+fn a_header_with_a_control_character_fails_the_action_before_anything_is_built() {
+    let plan = compile(RULE);
+    let r = render(
+        &plan,
+        &event(json!("bell \u{7} here"), json!({"amount": 1.0})),
+    );
+    assert_eq!(
+        r.error.as_deref().map(|e| e.contains("control character")),
+        Some(true),
+        "{r:?}"
+    );
+    assert!(r.body.is_none());
+}
+
+#[test]
+fn numbers_render_in_shortest_round_trip_form() {
+    let plan = compile(RULE);
+    for (amount, expected) in [
+        (json!(1e300), "1e300"),
+        (json!(125.0), "125"),
+        (json!(1e15), "1000000000000000"),
+        (json!(0.1), "0.1"),
+        (json!(1.5e-7), "1.5e-7"),
+        (json!(-2.25), "-2.25"),
+    ] {
+        let r = render(&plan, &event(json!("s"), json!({ "amount": amount })));
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        let text = r.body.unwrap();
+        assert!(
+            text.contains(&format!("\"amount\":{expected},")),
+            "{amount} rendered as: {text}"
+        );
+        assert_eq!(body["amount"].as_f64(), amount.as_f64());
+    }
+}

@@ -1,7 +1,9 @@
 //! Checking actions (spec §6): the URL, headers (secrets allowed, credentials not), the
 //! signing secret, the JSON body, timeouts, retries, and throttle rates.
 
-use crate::ast::{Action, Json, JsonKind, Rate, Retry, RetryKind, StrLit, Template, TemplatePart};
+use crate::ast::{
+    Action, Json, JsonKind, Rate, Retry, RetryKind, SignScheme, StrLit, Template, TemplatePart,
+};
 use crate::diag::Code;
 use crate::source::Span;
 
@@ -18,6 +20,10 @@ const CREDENTIAL_PREFIXES: [&str; 5] = ["sk_live_", "sk_test_", "ghp_", "xox", "
 const MIN_KEY_TAIL: usize = 8;
 /// A literal after `Bearer ` at least this long looks like a token.
 const MIN_BEARER_TOKEN: usize = 16;
+/// Throttle windows are kept in the run store for at most this long.
+const MAX_WINDOW_SECS: u64 = 30 * 86_400;
+/// A larger count is no throttle at all, and would overflow the store's counters.
+const MAX_RATE_COUNT: u64 = 1_000_000;
 
 impl<'a> RuleCx<'a, '_> {
     pub(super) fn check_action(&mut self, action: &'a Action, reachable: bool) {
@@ -27,10 +33,14 @@ impl<'a> RuleCx<'a, '_> {
         self.check_url(&action.url);
         self.check_template(&action.url, Place::Url, reachable);
         for header in &action.headers {
+            self.check_header_name(&header.name);
             self.check_template(&header.value, Place::Header, reachable);
             self.check_credential(&header.name, &header.value);
         }
         if let Some(sign) = &action.sign {
+            if let SignScheme::HmacSha256 { header: Some(name) } = &sign.scheme {
+                self.check_header_name(name);
+            }
             self.read(sign.secret, Place::Sign);
         }
         if let Some(body) = &action.body {
@@ -172,6 +182,25 @@ impl<'a> RuleCx<'a, '_> {
         self.report(d);
     }
 
+    /// Header names are HTTP tokens (RFC 9110 §5.6.2): no spaces, colons or quotes.
+    fn check_header_name(&mut self, name: &StrLit) {
+        let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if !name.value.is_empty() && name.value.chars().all(is_token_char) {
+            return;
+        }
+        let d = self
+            .diag(
+                Code::BadHeaderName,
+                format!("`{}` is not a valid header name", name.value),
+                name.span,
+            )
+            .with_label_message("not an HTTP token")
+            .with_help(
+                "header names use letters, digits and `-` (no spaces, colons or quotes), e.g. `X-Request-Source`",
+            );
+        self.report(d);
+    }
+
     fn check_timeout(&mut self, timeout: crate::ast::Duration) {
         let secs = timeout.seconds();
         if secs > 0 && secs <= MAX_TIMEOUT_SECS {
@@ -215,26 +244,44 @@ impl<'a> RuleCx<'a, '_> {
     }
 
     pub(super) fn check_rate(&mut self, rate: &Rate) {
-        let (span, message, help) = if rate.count == 0 {
+        let (span, message, label, help) = if rate.count == 0 {
             let text = self.file.slice(rate.span);
             (
                 rate.span,
                 format!("rate `{text}` allows nothing"),
+                "must be at least 1",
                 "use a count of at least 1, e.g. `1 per minute`, or remove the throttle",
+            )
+        } else if rate.count > MAX_RATE_COUNT {
+            let text = self.file.slice(rate.span);
+            (
+                rate.span,
+                format!("rate `{text}` allows more than {MAX_RATE_COUNT} executions"),
+                "too many to throttle anything",
+                "use a count of at most 1000000, or remove the throttle",
             )
         } else if rate.per.amount == 0 {
             let text = self.file.slice(rate.per.span);
             (
                 rate.per.span,
                 format!("duration `{text}` is zero"),
+                "must be at least 1",
                 "use a window of at least 1, e.g. `1 per 60 minutes`",
+            )
+        } else if rate.per.seconds() > MAX_WINDOW_SECS {
+            let text = self.file.slice(rate.per.span);
+            (
+                rate.per.span,
+                format!("window `{text}` is longer than 30 days"),
+                "at most 30 days",
+                "use a window of at most 30 days; the run store keeps throttle history that long",
             )
         } else {
             return;
         };
         let d = self
             .diag(Code::BadDuration, message, span)
-            .with_label_message("must be at least 1")
+            .with_label_message(label)
             .with_help(help);
         self.report(d);
     }

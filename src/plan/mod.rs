@@ -447,7 +447,7 @@ impl Plan {
         }
         for rule in &self.rules {
             if rule.entry >= code_len
-                || (rule.first_action + rule.action_count) as usize > self.actions.len()
+                || rule.first_action as usize + rule.action_count as usize > self.actions.len()
             {
                 return bad("a rule refers outside the plan");
             }

@@ -67,6 +67,10 @@ pub fn request(
             let e = format!("header `{name}` holds a line break once rendered");
             return failed(request, e, plan, action);
         }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            let e = format!("header `{name}` holds a control character once rendered");
+            return failed(request, e, plan, action);
+        }
         headers.push((name.clone(), value));
     }
     if let Some(body_template) = action.body {

@@ -89,7 +89,17 @@ pub fn write_number(out: &mut String, n: f64) {
             scale *= 10.0;
         }
     }
-    let _ = write!(out, "{n}");
+    if n.fract() == 0.0 && n.abs() < 1e17 {
+        // Whole numbers print without exponent or `.0`, as JSON writers do.
+        let _ = write!(out, "{n}");
+    } else {
+        // ryu (through serde_json) gives the shortest round-trip form with an exponent
+        // where that is shorter: `1e300`, not 301 digits.
+        match serde_json::to_string(&n) {
+            Ok(text) => out.push_str(&text.replacen("e+", "e", 1)),
+            Err(_) => out.push_str("null"),
+        }
+    }
 }
 
 /// `m / 10^digits` in decimal: `write_fixed(-5, 2)` is `-0.05`.
