@@ -62,15 +62,18 @@ fn main() {
         "{:<24} {:>9} {:>7} {:>9} {:>7} {:>7} {:>8} {:>7}",
         "phase", "median ms", "MB/s", "rules/s", "min ms", "MB/s", "cpu ms", "MB/s"
     );
-    if only != "parse" {
-        let pest = median(runs, || black_box(rulec::syntax::pest_pair_count(&text)));
+    let pest = (only != "parse")
+        .then(|| median(runs, || black_box(rulec::syntax::pest_pair_count(&text))));
+    if let Some(pest) = pest {
         row("pre-scan + pest", pest);
     }
     if only != "pest" {
-        row(
-            "parse (+ AST)",
-            median(runs, || black_box(rulec::syntax::parse(file))),
-        );
+        let parse = median(runs, || black_box(rulec::syntax::parse(file)));
+        row("parse (+ AST)", parse);
+        if let Some(pest) = pest {
+            // Derived: what building the AST adds to pre-scan + pest.
+            row("  AST building (diff.)", parse.minus(pest));
+        }
     }
     if !only.is_empty() {
         return;
@@ -116,6 +119,17 @@ struct Timing {
     /// Median CPU time of this thread (Linux `schedstat`), if available: on a machine
     /// shared with other jobs it excludes the time the thread waited for a core.
     cpu: Option<Duration>,
+}
+
+impl Timing {
+    /// Phase by phase difference (for a derived row).
+    fn minus(self, other: Timing) -> Timing {
+        Timing {
+            median: self.median.saturating_sub(other.median),
+            min: self.min.saturating_sub(other.min),
+            cpu: self.cpu.zip(other.cpu).map(|(a, b)| a.saturating_sub(b)),
+        }
+    }
 }
 
 /// Runs `f` `runs` times (after one warm-up); the result is dropped outside the timed

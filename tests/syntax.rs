@@ -210,3 +210,17 @@ fn a_missing_closing_brace_is_reported_where_the_next_rule_starts() {
     );
     assert_eq!(ast.items.len(), 1);
 }
+
+#[test]
+fn crlf_line_ends_and_a_byte_order_mark_parse_like_the_original() {
+    let recipe = include_str!("fixtures/recipe.rule");
+    for text in [recipe.replace('\n', "\r\n"), format!("\u{feff}{recipe}")] {
+        let (file, ast, diags) = parse(&text);
+        assert!(diags.is_empty(), "{diags:#?}");
+        assert_eq!(ast.items.len(), 2);
+        let Item::Rule(rule) = &ast.items[1] else {
+            panic!("a rule")
+        };
+        assert_eq!(file.slice(rule.trigger.name), "case.closed");
+    }
+}

@@ -1,9 +1,11 @@
 //! Parsing: `.rule` text to [`ast::File`] plus syntax diagnostics. Never fails at the API.
 //!
-//! Steps: pre-scan for too-deep nesting and unterminated strings ([`prescan`]), parse with the tolerant `file` rule of
-//! `grammar/rules.pest` (a broken item becomes `junk` up to the next `rule`/`schema`
-//! line), build the AST from the pairs ([`build`]), and re-parse each junk item strictly
-//! to report its precise error ([`errors`]). Nothing of pest leaves this module.
+//! Steps: pre-scan for too-deep nesting and unterminated strings (`prescan`); parse
+//! chunks of whole items with the tolerant `file` rule of `grammar/rules.pest` (a broken
+//! item becomes `junk` up to the next `rule`/`schema` line); build the AST from the pairs
+//! (`build`, `action`, `cond`); re-parse each junk item strictly to report its
+//! precise error (`errors`, `hints`). Nothing of pest leaves this module. The design is
+//! described in `docs/grammar.md`.
 
 mod action;
 mod build;
