@@ -10,10 +10,12 @@ pub mod effect;
 mod eval;
 mod leaf;
 pub mod render;
+mod split;
 mod stamp;
 mod value;
 
 pub use decode::{decode_event, Event, EventError};
 pub use eval::{branch_path, evaluate, select, Selected, Selection};
+pub use split::split_events;
 pub use stamp::parse_stamp;
 pub use value::{Stamp, Value};
