@@ -73,19 +73,27 @@ async fn bench(events: usize) {
     let mut bare_rates = Vec::new();
     let mut pipe_rates = Vec::new();
     let mut null_rates = Vec::new();
+    let (mut bare_cpu, mut pipe_cpu, mut null_cpu) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let t = Instant::now();
+        let cpu = cpu_secs();
         bare(&base, &bodies).await;
+        bare_cpu.push(cpu_us_each(cpu, events));
         bare_rates.push(events as f64 / t.elapsed().as_secs_f64());
         let round_lines: Vec<String> = (0..events)
             .map(|i| event(i, &format!("r{round}")))
             .collect();
         let before = hits.load(Ordering::SeqCst);
+        let cpu = cpu_secs();
         null_rates.push(pipeline_without_store(&intake, &round_lines).await);
+        null_cpu.push(cpu_us_each(cpu, events));
         assert_eq!(hits.load(Ordering::SeqCst) - before, events);
         let before = hits.load(Ordering::SeqCst);
         let db = dir.join(format!("run{round}.db"));
-        pipe_rates.push(pipeline(&intake, &db, &round_lines).await);
+        let rt = open(&intake, &db).await;
+        let cpu = cpu_secs();
+        pipe_rates.push(drive(rt, &intake, &round_lines).await);
+        pipe_cpu.push(cpu_us_each(cpu, events));
         assert_eq!(
             hits.load(Ordering::SeqCst) - before,
             events,
@@ -112,6 +120,15 @@ async fn bench(events: usize) {
     println!(
         "  engine + HTTP, no store: {:>8.0} deliveries/s  {null_rates:.0?} (for comparison)",
         median(&null_rates)
+    );
+    // CPU time of the whole process (client, receiver, engine, store) per delivery:
+    // far less sensitive to other processes on the machine than the rates above. When
+    // the cores are the limit, rate ratio = inverse CPU ratio.
+    let (bc, pc, nc) = (median(&bare_cpu), median(&pipe_cpu), median(&null_cpu));
+    println!("  CPU per delivery (process, median): bare {bc:.1} us, pipeline {pc:.1} us, no store {nc:.1} us");
+    println!(
+        "  CPU-bound ratio (bare CPU / pipeline CPU): {:.1} %",
+        100.0 * bc / pc
     );
 
     // A receiver that takes 5 ms, like a real service nearby.
@@ -211,10 +228,31 @@ fn bodies(intake: &Intake, lines: &[String]) -> Vec<(String, String)> {
 /// Deliveries per second through the durable pipeline. Opening (and creating) the store
 /// is not timed: it happens once per process, not per delivery.
 async fn pipeline(intake: &Intake, store: &std::path::Path, lines: &[String]) -> f64 {
-    let rt = Runtime::open_sqlite(store, intake.secret_values(), pipeline_options())
-        .await
-        .expect("store");
+    let rt = open(intake, store).await;
     drive(rt, intake, lines).await
+}
+
+async fn open(intake: &Intake, store: &std::path::Path) -> Runtime {
+    Runtime::open_sqlite(store, intake.secret_values(), pipeline_options())
+        .await
+        .expect("store")
+}
+
+/// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn cpu_us_each(since: f64, deliveries: usize) -> f64 {
+    (cpu_secs() - since) * 1e6 / deliveries as f64
 }
 
 fn pipeline_options() -> Options {
