@@ -121,9 +121,10 @@ async fn bench(events: usize) {
         "  engine + HTTP, no store: {:>8.0} deliveries/s  {null_rates:.0?} (for comparison)",
         median(&null_rates)
     );
-    // CPU time of the whole process (client, receiver, engine, store) per delivery:
-    // far less sensitive to other processes on the machine than the rates above. When
-    // the cores are the limit, rate ratio = inverse CPU ratio.
+    // CPU time of the whole process (client, receiver, engine, store) per delivery.
+    // It still moves with the machine's state (tokio workers spin longer on idle
+    // cores): compare within one run. When the cores are the limit, the rate ratio
+    // approaches the inverse CPU ratio.
     let (bc, pc, nc) = (median(&bare_cpu), median(&pipe_cpu), median(&null_cpu));
     println!("  CPU per delivery (process, median): bare {bc:.1} us, pipeline {pc:.1} us, no store {nc:.1} us");
     println!(
