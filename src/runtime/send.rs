@@ -58,7 +58,8 @@ pub async fn attempt(
         method: req.method.clone(),
         url: req.url.clone(),
         headers: req.redacted_headers().into_iter().collect(),
-        body: req.body.clone(),
+        // The store keeps the action's body once, not a copy per attempt.
+        body: None,
     };
     let outcome = send(ctx, req, &mut log).await;
     let duration_ms = clock.elapsed().as_millis() as u64;
@@ -121,11 +122,8 @@ async fn send(
     let verdict = policy::classify(status, resp.headers());
     // A receiver may echo a secret back (an Authorization header in an error body):
     // the run log never holds one.
-    let headers = response_headers(resp.headers())
-        .into_iter()
-        .map(|(n, v)| (n, ctx.secrets.redact_text(&v)))
-        .collect();
-    let body = ctx.secrets.redact_text(&read_limited(resp).await);
+    let headers = response_headers(resp.headers(), &ctx.secrets);
+    let body = ctx.secrets.redact_owned(read_limited(resp).await);
     Ok((
         ResponseLog {
             status,
@@ -179,10 +177,14 @@ fn describe(e: &reqwest::Error, timeout_secs: u64) -> Failure {
     (text, Verdict::Retry { after: None })
 }
 
-fn response_headers(h: &reqwest::header::HeaderMap) -> BTreeMap<String, String> {
+/// The response headers for the run log, repeated names joined, secrets as `***`.
+fn response_headers(
+    h: &reqwest::header::HeaderMap,
+    secrets: &SecretValues,
+) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in h {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let v = secrets.redact_owned(String::from_utf8_lossy(value.as_bytes()).into_owned());
         out.entry(name.as_str().to_string())
             .and_modify(|e| {
                 e.push_str(", ");

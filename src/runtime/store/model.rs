@@ -299,6 +299,15 @@ impl SecretValues {
         }
         SecretValues::redacted(&self.template(text))
     }
+
+    /// [`redact_text`](Self::redact_text) on an owned string: returned as it is (no copy)
+    /// when it holds no secret, the common case on the delivery path.
+    pub fn redact_owned(&self, text: String) -> String {
+        if self.pairs.iter().all(|(_, v)| !text.contains(v.as_str())) {
+            return text;
+        }
+        SecretValues::redacted(&self.template(&text))
+    }
 }
 
 /// Status of an execution or an action.

@@ -319,14 +319,8 @@ fn record_event(
     };
     for exec in &ev.executions {
         let id = execution_id(&exec.rule, &exec.event_id);
-        let exists: Option<i64> = query_one(
-            tx,
-            "SELECT 1 FROM executions WHERE id = ?1",
-            params![id],
-            |r| r.get(0),
-        )
-        .optional()?;
-        if exists.is_some() {
+        // A new event has no executions yet: only a known one needs the look-up.
+        if inserted != 1 && execution_exists(tx, &id)? {
             recorded.skipped += 1;
             continue;
         }
@@ -343,6 +337,17 @@ fn record_event(
         )?);
     }
     Ok(recorded)
+}
+
+fn execution_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = query_one(
+        tx,
+        "SELECT 1 FROM executions WHERE id = ?1",
+        params![id],
+        |r| r.get(0),
+    )
+    .optional()?;
+    Ok(found.is_some())
 }
 
 #[allow(clippy::too_many_arguments)]
