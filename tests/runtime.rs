@@ -507,3 +507,31 @@ async fn only_the_first_64_kib_of_a_response_body_is_kept() {
     assert_eq!(body.chars().count(), 32_769);
     assert!(body.ends_with('\u{FFFD}'));
 }
+
+#[tokio::test]
+async fn an_action_that_failed_to_render_is_never_sent_not_even_on_rerun() {
+    let rx = Receiver::ok().await;
+    let (_d, path) = store_path();
+    let mut e = single("r", "e1", "c1", &rx.url("/hook"), RetryPolicy::Default);
+    if let Step::One(req) = &mut e.steps[0] {
+        req.error = Some("header `X` holds a line break once rendered".into());
+    }
+    let (_, shown) = deliver(&path, options(), &[e]).await;
+    assert_eq!(shown[0].status, Status::Failed);
+    let id = shown[0].id.clone();
+
+    let rt = Runtime::open_sqlite(&path, SecretValues::default(), options())
+        .await
+        .unwrap();
+    rt.rerun(&id, false).await.unwrap().unwrap();
+    rt.idle(Duration::from_secs(10)).await.unwrap();
+    rt.stop().await.unwrap();
+    let store = rulec::runtime::store::SqliteStore::open(&path).unwrap();
+    let after = store.show(&id).unwrap().unwrap();
+    assert_eq!(after.status, Status::Failed);
+    let attempts = &after.actions[0].attempts;
+    assert!(attempts.iter().all(
+        |a| a.error.as_deref().is_some_and(|e| e.contains("line break")) && a.response.is_none()
+    ));
+    assert!(rx.seen().is_empty(), "sent: {:?}", rx.seen().len());
+}

@@ -17,12 +17,13 @@ use miette::miette;
 
 use super::run::tokio_runtime;
 use super::{frontend, runlog, DemoArgs, EXIT_OK};
-use crate::runtime::intake::{split_events, Intake};
+use crate::runtime::intake::Intake;
 use crate::runtime::store::{ListFilter, NewEvent, RunStore, SqliteStore};
 use crate::runtime::{EngineConfig, Options, Runtime};
 use crate::secrets::Secrets;
 use crate::source::SourceMap;
 use crate::vm::effect::{SignKind, SignSpec};
+use crate::vm::split_events;
 
 /// The example rule files, as shipped in `examples/`.
 const EXAMPLES: &[(&str, &str)] = &[

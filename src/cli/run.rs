@@ -2,16 +2,15 @@
 //! summary. (`--dry-run` is dispatched to `dry_run.rs`.)
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::Duration;
 
-use miette::{miette, IntoDiagnostic, WrapErr};
+use miette::miette;
 
-use super::frontend;
+use super::inputs::{self, EventInput};
 use super::{RunArgs, EXIT_INCOMPLETE, EXIT_OK};
-use crate::plan::{self, Plan};
-use crate::runtime::intake::{split_events, Intake};
+use crate::runtime::intake::Intake;
 use crate::runtime::store::{rfc3339, NewEvent, Status};
 use crate::runtime::{Options, Report, Runtime};
 use crate::secrets::Secrets;
@@ -21,13 +20,13 @@ const CHUNK: usize = 512;
 
 /// Runs `rulec run` (not `--dry-run`).
 pub fn run(args: &RunArgs) -> miette::Result<i32> {
-    let plan = match load_plan(&args.paths, args.plan.as_deref())? {
+    let plan = match inputs::load_plan(&args.paths, args.plan.as_deref())? {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
     let secrets = Secrets::load(args.secrets.secrets.as_deref(), &plan.secret_names())
         .map_err(|e| miette!("{e}"))?;
-    let (name, text) = read_events(&args.events)?;
+    let input = EventInput::read(&args.events)?;
     let intake = Intake::new(plan, secrets);
     let options = Options {
         allow_private_targets: args.allow_private_targets,
@@ -37,44 +36,11 @@ pub fn run(args: &RunArgs) -> miette::Result<i32> {
     let outcome = rt.block_on(deliver(
         &intake,
         &args.store.store,
-        &name,
-        &text,
+        &input,
         options,
         args.wait,
     ))?;
     Ok(outcome)
-}
-
-/// The plan from `.rule` paths (diagnostics printed; `Err(1)` on errors) or `--plan`.
-pub fn load_plan(paths: &[PathBuf], plan_file: Option<&Path>) -> miette::Result<Result<Plan, i32>> {
-    if let Some(file) = plan_file {
-        let text = std::fs::read_to_string(file)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read plan `{}`", file.display()))?;
-        let plan = Plan::from_json(&text).map_err(|e| {
-            miette!(
-                help = "write it again with `rulec compile -o`",
-                "plan `{}`: {e}",
-                file.display()
-            )
-        })?;
-        return Ok(Ok(plan));
-    }
-    if paths.is_empty() {
-        return Err(miette!(
-            help = "pass `.rule` files or directories, or `--plan FILE`",
-            "no rules given"
-        ));
-    }
-    let fe = frontend::load(paths)?;
-    if let Err(code) = frontend::require_no_errors(&fe) {
-        return Ok(Err(code));
-    }
-    Ok(Ok(plan::compile(
-        &fe.sources,
-        &fe.files,
-        &fe.checked.schema,
-    )))
 }
 
 /// A multi-threaded tokio runtime for the command.
@@ -83,22 +49,6 @@ pub fn tokio_runtime() -> miette::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| miette!("cannot start the async runtime: {e}"))
-}
-
-/// Reads `--events`: a file, or standard input for `-`. Returns how lines are named.
-fn read_events(events: &str) -> miette::Result<(Option<String>, String)> {
-    if events == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .into_diagnostic()
-            .wrap_err("cannot read events from standard input")?;
-        return Ok((None, text));
-    }
-    let text = std::fs::read_to_string(events)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read events `{events}`"))?;
-    Ok((Some(events.to_string()), text))
 }
 
 /// Counts for the summary line.
@@ -113,8 +63,7 @@ struct Tally {
 async fn deliver(
     intake: &Intake,
     store: &Path,
-    name: &Option<String>,
-    text: &str,
+    input: &EventInput,
     options: Options,
     wait: u64,
 ) -> miette::Result<i32> {
@@ -128,7 +77,7 @@ async fn deliver(
             store.display()
         );
     }
-    let lines = split_events(text);
+    let lines = input.events();
     let mut tally = Tally::default();
     let mut progress = Progress::new(lines.len());
     for chunk in lines.chunks(CHUNK) {
@@ -140,7 +89,7 @@ async fn deliver(
                 Err(e) => {
                     tally.rejected += 1;
                     progress.clear();
-                    eprintln!("error: {}: event rejected: {e}", where_(name, *line));
+                    eprintln!("error: {}: event rejected: {e}", input.locate(*line));
                 }
             }
         }
@@ -160,13 +109,6 @@ async fn deliver(
         .map_err(|e| miette!("{e}"))?;
     let final_report = rt.stop().await.map_err(|e| miette!("{e}"))?;
     Ok(summarize(&mut tally, &report, &final_report))
-}
-
-fn where_(name: &Option<String>, line: usize) -> String {
-    match name {
-        Some(file) => format!("{file}:{line}"),
-        None => format!("line {line}"),
-    }
 }
 
 fn summarize(tally: &mut Tally, report: &Report, final_report: &Report) -> i32 {

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use miette::miette;
 
-use super::run::{load_plan, tokio_runtime};
+use super::inputs::load_plan;
+use super::run::tokio_runtime;
 use super::{ServeArgs, EXIT_OK};
 use crate::runtime::intake::Intake;
 use crate::runtime::serve::{serve, shutdown_signal, AppState};

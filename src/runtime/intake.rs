@@ -64,21 +64,3 @@ pub fn sign(
     crate::sign::signature_headers(spec, secret, body, message_id, timestamp)
         .map_err(|e| e.to_string())
 }
-
-/// Splits a request body or file into events: one JSON object, or JSON lines. Returns
-/// (1-based line, text) for every non-blank line.
-pub fn split_events(text: &str) -> Vec<(usize, &str)> {
-    let trimmed = text.trim();
-    if trimmed.starts_with('{')
-        && trimmed.contains('\n')
-        && serde_json::from_str::<serde_json::Value>(trimmed).is_ok_and(|v| v.is_object())
-    {
-        let first = text.lines().position(|l| !l.trim().is_empty()).unwrap_or(0);
-        return vec![(first + 1, trimmed)];
-    }
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect()
-}

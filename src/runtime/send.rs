@@ -86,6 +86,11 @@ async fn send(
     log: &mut RequestLog,
 ) -> Result<(ResponseLog, Verdict), Failure> {
     let fail = |e: String| (e, Verdict::Fail);
+    // An action that failed to render (a header with a line break) is never sent, on a
+    // rerun either: there is nothing valid to send.
+    if let Some(error) = &req.error {
+        return Err(fail(format!("not sent: {error}")));
+    }
     let url = reqwest::Url::parse(&req.url).map_err(|e| fail(format!("bad url: {e}")))?;
     if !ctx.allow_private_targets {
         target::check_literal(&url).map_err(|e| fail(e.0))?;
@@ -162,6 +167,12 @@ fn describe(e: &reqwest::Error, timeout_secs: u64) -> Failure {
         }
         chain.push(s.to_string());
         source = s.source();
+    }
+    if e.is_builder() {
+        // The request itself is malformed (a header value reqwest refuses): sending it
+        // again can only fail the same way.
+        let cause = chain.last().cloned().unwrap_or_default();
+        return (format!("request not built: {cause}"), Verdict::Fail);
     }
     let text = if e.is_timeout() {
         format!("timed out after {timeout_secs} s")

@@ -15,9 +15,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::intake::{split_events, Intake};
+use super::intake::Intake;
 use super::store::{ListFilter, Status};
 use super::Runtime;
+use crate::vm::split_events;
 
 /// What the handlers share.
 pub struct AppState {

@@ -215,10 +215,20 @@ impl From<RetryPolicy> for StoredRetry {
     }
 }
 
-/// Secret values by name, for filling in and redacting header values.
-#[derive(Debug, Clone, Default)]
+/// Secret values by name, for filling in and redacting header values. `Debug` shows
+/// names only.
+#[derive(Clone, Default)]
 pub struct SecretValues {
     pairs: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.pairs.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("SecretValues")
+            .field("names", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SecretValues {
