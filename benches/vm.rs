@@ -11,7 +11,7 @@ use criterion::{criterion_group, Criterion};
 use rulec::cli::frontend::analyze;
 use rulec::plan::{self, Plan};
 use rulec::secrets::Secrets;
-use rulec::sign::Signer;
+use rulec::sign::{hex, Signer};
 use rulec::source::SourceMap;
 use rulec::vm::effect::{SignKind, SignSpec};
 use rulec::vm::render::Renderer;
@@ -343,17 +343,6 @@ fn to_jinja(v: &serde_json::Value) -> minijinja::Value {
                 .collect::<std::collections::BTreeMap<String, Value>>(),
         ),
     }
-}
-
-/// The same lowercase hex as `Signer::hmac_hex`, so only the hashing differs.
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 0xf) as usize] as char);
-    }
-    out
 }
 
 fn signing(c: &mut Criterion) {

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use miette::{miette, IntoDiagnostic};
+use miette::IntoDiagnostic;
 
 use super::inputs::{self, EventInput};
 use super::{RunArgs, EXIT_INCOMPLETE, EXIT_OK};
@@ -23,8 +23,7 @@ pub fn run(args: &RunArgs) -> miette::Result<i32> {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    let secrets = Secrets::load(args.secrets.secrets.as_deref(), &plan.secret_names())
-        .map_err(|e| miette!("{e}"))?;
+    let secrets = inputs::load_secrets(&args.secrets, &plan.secret_names())?;
     let input = EventInput::read(&args.events)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use miette::{miette, IntoDiagnostic, WrapErr};
 
-use super::frontend;
+use super::{frontend, SecretArgs};
 use crate::plan::{self, Plan};
+use crate::secrets::Secrets;
 use crate::vm::split_events;
 
 /// The plan from `.rule` paths (diagnostics printed; `Err(1)` on errors) or `--plan FILE`.
@@ -44,6 +45,12 @@ pub fn read_plan(file: &Path) -> miette::Result<Plan> {
             file.display()
         )
     })
+}
+
+/// The secrets named, from `--secrets FILE` or the environment; a missing one is an
+/// error naming it, before anything is produced.
+pub fn load_secrets(args: &SecretArgs, names: &[String]) -> miette::Result<Secrets> {
+    Secrets::load(args.secrets.as_deref(), names).map_err(|e| miette!("{e}"))
 }
 
 /// Events read from a file or standard input, and how to name their lines.

@@ -8,7 +8,6 @@ use super::runs::open_existing;
 use super::{runlog, Format, RunsCommand, EXIT_INCOMPLETE, EXIT_OK};
 use crate::runtime::store::{RunStore, SecretValues, Status};
 use crate::runtime::{Options, Runtime};
-use crate::secrets::Secrets;
 
 /// How long a rerun waits for retries before leaving them to the next `run`.
 const RERUN_WAIT: Duration = Duration::from_secs(60);
@@ -44,7 +43,7 @@ pub fn run(cmd: &RunsCommand) -> miette::Result<i32> {
         .collect();
     names.sort();
     names.dedup();
-    let loaded = Secrets::load(secrets.secrets.as_deref(), &names).map_err(|e| miette!("{e}"))?;
+    let loaded = super::inputs::load_secrets(secrets, &names)?;
     let values = SecretValues::new(
         names
             .iter()

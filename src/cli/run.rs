@@ -13,7 +13,6 @@ use super::{RunArgs, EXIT_INCOMPLETE, EXIT_OK};
 use crate::runtime::intake::Intake;
 use crate::runtime::store::{rfc3339, NewEvent, Status};
 use crate::runtime::{Options, Report, Runtime};
-use crate::secrets::Secrets;
 
 /// Events recorded per transaction.
 const CHUNK: usize = 512;
@@ -24,8 +23,7 @@ pub fn run(args: &RunArgs) -> miette::Result<i32> {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    let secrets = Secrets::load(args.secrets.secrets.as_deref(), &plan.secret_names())
-        .map_err(|e| miette!("{e}"))?;
+    let secrets = inputs::load_secrets(&args.secrets, &plan.secret_names())?;
     let input = EventInput::read(&args.events)?;
     let intake = Intake::new(plan, secrets);
     let options = Options {

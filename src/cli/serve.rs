@@ -4,13 +4,12 @@ use std::sync::Arc;
 
 use miette::miette;
 
-use super::inputs::load_plan;
+use super::inputs::{self, load_plan};
 use super::run::tokio_runtime;
 use super::{ServeArgs, EXIT_OK};
 use crate::runtime::intake::Intake;
 use crate::runtime::serve::{serve, shutdown_signal, AppState};
 use crate::runtime::{Options, Runtime};
-use crate::secrets::Secrets;
 
 /// Runs `rulec serve` until ctrl-c or SIGTERM.
 pub fn run(args: &ServeArgs) -> miette::Result<i32> {
@@ -18,8 +17,7 @@ pub fn run(args: &ServeArgs) -> miette::Result<i32> {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    let secrets = Secrets::load(args.secrets.secrets.as_deref(), &plan.secret_names())
-        .map_err(|e| miette!("{e}"))?;
+    let secrets = inputs::load_secrets(&args.secrets, &plan.secret_names())?;
     let intake = Intake::new(plan, secrets);
     let options = Options {
         allow_private_targets: args.allow_private_targets,

@@ -104,8 +104,7 @@ pub fn idempotency_key(rule: &str, event_id: &str, position: u32) -> String {
     h.update([0]);
     h.update(position.to_be_bytes());
     let digest = h.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("msg_{hex}")
+    format!("msg_{}", crate::sign::hex(&digest[..16]))
 }
 
 #[cfg(test)]
