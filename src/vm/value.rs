@@ -89,16 +89,19 @@ pub fn write_number(out: &mut String, n: f64) {
             scale *= 10.0;
         }
     }
-    if n.fract() == 0.0 && n.abs() < 1e17 {
-        // Whole numbers print without exponent or `.0`, as JSON writers do.
-        let _ = write!(out, "{n}");
-    } else {
-        // ryu (through serde_json) gives the shortest round-trip form with an exponent
-        // where that is shorter: `1e300`, not 301 digits.
-        match serde_json::to_string(&n) {
-            Ok(text) => out.push_str(&text.replacen("e+", "e", 1)),
-            Err(_) => out.push_str("null"),
+    // Rust's Display is shortest round-trip without exponent; ryu (through serde_json)
+    // uses an exponent where that is shorter (`1e300`, not 301 digits). Take the shorter.
+    let plain = format!("{n}");
+    match serde_json::to_string(&n) {
+        Ok(text) => {
+            let exp = text.replacen("e+", "e", 1);
+            if exp.contains('e') && exp.len() < plain.len() {
+                out.push_str(&exp);
+            } else {
+                out.push_str(&plain);
+            }
         }
+        Err(_) => out.push_str(&plain),
     }
 }
 
