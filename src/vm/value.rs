@@ -1,7 +1,5 @@
 //! The values a decoded event holds, one per slot.
 
-use std::fmt::Write;
-
 /// One slot's value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
