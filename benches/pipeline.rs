@@ -14,13 +14,16 @@ use std::time::{Duration, Instant};
 use rulec::cli::frontend;
 use rulec::runtime::intake::Intake;
 use rulec::runtime::store::{
-    execution_id, receiver_key, AttemptRecord, ExecutionDetail, ExecutionSummary, ListFilter,
-    NewEvent, Recorded, RequestLog, RunStore, SqliteStore, Status, StoreError, StoredAction,
-    StoredExecution, Update,
+    AttemptRecord, ExecutionDetail, ExecutionSummary, ListFilter, NewEvent, Recorded, RequestLog,
+    RunStore, SqliteStore, Status, StoreError, StoredAction, StoredExecution, Update,
 };
 use rulec::runtime::{EngineConfig, Options, Runtime};
 use rulec::secrets::Secrets;
 use rulec::source::SourceMap;
+
+/// The allocator of the `rulec` binary (src/main.rs), for both sides.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Requests in flight at once, for both the pipeline and bare reqwest.
 const CONCURRENCY: usize = 64;
@@ -55,14 +58,19 @@ async fn bench(events: usize) {
     let dir = std::env::temp_dir().join(format!("rulec-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
 
-    if std::env::var_os("PIPELINE_PROFILE_ENGINE").is_some() {
-        // Only the engine and HTTP, for a profiler.
+    if let Some(what) = std::env::var_os("PIPELINE_PROFILE_ENGINE") {
+        // Only the pipeline (without a store, or `durable`), for a profiler.
         for round in 0..10 {
             let l: Vec<String> = (0..events)
                 .map(|i| event(i, &format!("p{round}")))
                 .collect();
-            pipeline_without_store(&intake, &l).await;
+            if what == "durable" {
+                pipeline(&intake, &dir.join(format!("p{round}.db")), &l).await;
+            } else {
+                pipeline_without_store(&intake, &l).await;
+            }
         }
+        let _ = std::fs::remove_dir_all(&dir);
         return;
     }
 
@@ -222,7 +230,12 @@ fn bodies(intake: &Intake, lines: &[String]) -> Vec<(String, String)> {
         .iter()
         .flat_map(|l| intake.event(l).expect("valid event").executions)
         .flat_map(|e| e.actions)
-        .map(|a| (a.url, a.body.unwrap_or_default()))
+        .map(|a| {
+            (
+                a.request.url.clone(),
+                a.request.body.clone().unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -490,7 +503,7 @@ impl RunStore for NullStore {
                 .executions
                 .iter()
                 .map(|e| StoredExecution {
-                    id: execution_id(&e.rule, &e.event_id),
+                    id: e.id.clone(),
                     rule: e.rule.clone(),
                     event_id: e.event_id.clone(),
                     event_seq: seq,
@@ -505,8 +518,8 @@ impl RunStore for NullStore {
                             self.next += 1;
                             StoredAction {
                                 id: self.next,
-                                request: r.clone(),
-                                receiver: receiver_key(&r.url),
+                                request: r.request.clone(),
+                                receiver: r.receiver.clone(),
                                 status: Status::Pending,
                                 attempts: 0,
                                 round_attempts: 0,

@@ -535,3 +535,60 @@ async fn an_action_that_failed_to_render_is_never_sent_not_even_on_rerun() {
     ));
     assert!(rx.seen().is_empty(), "sent: {:?}", rx.seen().len());
 }
+
+/// A report lists what finished since the previous one, so a long run's list does not
+/// grow without end, and a server can turn the list off.
+#[tokio::test]
+async fn each_report_holds_what_finished_since_the_last_one() {
+    let rx = Receiver::ok().await;
+    let (_d, path) = store_path();
+    let rt = Runtime::open_sqlite(&path, SecretValues::default(), options())
+        .await
+        .unwrap();
+    for ev in ["e1", "e2"] {
+        let e = single("r", ev, "c1", &rx.url("/hook"), RetryPolicy::Default);
+        rt.submit(events(&[e])).await.unwrap();
+        let report = rt.idle(Duration::from_secs(10)).await.unwrap();
+        assert_eq!(
+            report.finished.len(),
+            1,
+            "after {ev}: {:?}",
+            report.finished
+        );
+    }
+    assert!(rt.stop().await.unwrap().finished.is_empty());
+
+    let (_d, path) = store_path();
+    let mut quiet = options();
+    quiet.engine.report_finished = false;
+    let rt = Runtime::open_sqlite(&path, SecretValues::default(), quiet)
+        .await
+        .unwrap();
+    let e = single("r", "e3", "c1", &rx.url("/hook"), RetryPolicy::Default);
+    rt.submit(events(&[e])).await.unwrap();
+    assert!(rt
+        .idle(Duration::from_secs(10))
+        .await
+        .unwrap()
+        .finished
+        .is_empty());
+    rt.stop().await.unwrap();
+    assert_eq!(rx.seen().len(), 3);
+}
+
+/// The run log keeps the first 64 KiB of a response body; a character cut at the limit
+/// becomes U+FFFD.
+#[tokio::test]
+async fn a_response_body_is_kept_up_to_64_kib() {
+    let long = "€".repeat(25_000); // 75,000 bytes; 65,536 falls inside a character
+    let rx = Receiver::start(move |_| Reply::status(200).body(&long)).await;
+    let (_d, path) = store_path();
+    let e = single("r", "e1", "c1", &rx.url("/hook"), RetryPolicy::Default);
+    let (_, shown) = deliver(&path, options(), &[e]).await;
+    let body = &shown[0].actions[0].attempts[0]
+        .response
+        .as_ref()
+        .unwrap()
+        .body;
+    assert_eq!(*body, format!("{}\u{FFFD}", "€".repeat(21_845)));
+}

@@ -386,3 +386,60 @@ fn one_runner_at_a_time_holds_a_store() {
     drop(lock);
     assert!(RunnerLock::acquire(&path).is_ok());
 }
+
+/// A store written by schema version 1 (actions keyed by the execution's text id, the
+/// request inside the action row) opens as version 2 with every row still readable and
+/// its pending action resumable.
+#[test]
+fn a_version_1_store_is_migrated_keeping_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let ev = one("c1", "e1");
+    let stored = ev.executions[0].actions[0].request.clone();
+    let request = serde_json::to_string(stored.as_ref()).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../src/runtime/store/schema_v1.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (id, received_at, body) VALUES ('e1', 1000, '{}'), ('e2', 1000, '{}');
+             INSERT INTO executions VALUES
+               ('ex_done', 'r', 'e1', 1, 'c1', 'ct', 'if 1', 'succeeded', 1000),
+               ('ex_open', 'r', 'e2', 2, 'c1', 'ct', 'if 1', 'pending', 1000);",
+        )
+        .unwrap();
+        for (id, exec_id, status) in [(7, "ex_done", "succeeded"), (8, "ex_open", "pending")] {
+            conn.execute(
+                "INSERT INTO actions VALUES (?1, ?2, 0, 1, ?3, 'key', 'https://example.com:443',
+                   ?4, 1, 1, 0, NULL, NULL)",
+                rusqlite::params![id, exec_id, request, status],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO attempts VALUES (7, 1, '{\"method\":\"POST\",\"url\":\"https://example.com/hook\",\"headers\":{}}',
+               200, '{\"content-type\":\"text/plain\"}', 'ok', NULL, 1000, 3);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut s = SqliteStore::open(&path).unwrap();
+    let shown = s.show("ex_done").unwrap().unwrap();
+    assert_eq!(shown.actions.len(), 1);
+    let attempt = &shown.actions[0].attempts[0];
+    assert_eq!(attempt.response.as_ref().unwrap().body, "ok");
+    assert_eq!(attempt.request.body, stored.body);
+    let resumed = s.claim_unfinished("w", 2_000, 60_000).unwrap();
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].id, "ex_open");
+    assert_eq!(resumed[0].actions[0].request, stored);
+    // New rows go into the rebuilt tables, foreign keys on.
+    s.record(&[one("c2", "e3")], 3_000, "w", 60_000).unwrap();
+    assert_eq!(s.list(&ListFilter::default()).unwrap().len(), 3);
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}

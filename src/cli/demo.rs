@@ -18,7 +18,7 @@ use miette::miette;
 use super::run::tokio_runtime;
 use super::{frontend, runlog, DemoArgs, EXIT_OK};
 use crate::runtime::intake::Intake;
-use crate::runtime::store::{ListFilter, NewEvent, RunStore, SqliteStore};
+use crate::runtime::store::{ListFilter, NewAction, NewEvent, RunStore, SqliteStore};
 use crate::runtime::{EngineConfig, Options, Runtime};
 use crate::secrets::Secrets;
 use crate::source::SourceMap;
@@ -176,9 +176,11 @@ fn demo_secret(name: &str) -> String {
 fn redirect(ev: &mut NewEvent, base: &str) {
     for exec in &mut ev.executions {
         for a in &mut exec.actions {
-            if let Ok(u) = reqwest::Url::parse(&a.url) {
+            if let Ok(u) = reqwest::Url::parse(&a.request.url) {
                 let query = u.query().map(|q| format!("?{q}")).unwrap_or_default();
-                a.url = format!("{base}/{}{}{query}", u.host_str().unwrap_or(""), u.path());
+                let mut request = (*a.request).clone();
+                request.url = format!("{base}/{}{}{query}", u.host_str().unwrap_or(""), u.path());
+                *a = NewAction::new(request);
             }
         }
     }

@@ -9,7 +9,7 @@ use super::run::tokio_runtime;
 use super::{ServeArgs, EXIT_OK};
 use crate::runtime::intake::Intake;
 use crate::runtime::serve::{serve, shutdown_signal, AppState};
-use crate::runtime::{Options, Runtime};
+use crate::runtime::{EngineConfig, Options, Runtime};
 
 /// Runs `rulec serve` until ctrl-c or SIGTERM.
 pub fn run(args: &ServeArgs) -> miette::Result<i32> {
@@ -21,6 +21,10 @@ pub fn run(args: &ServeArgs) -> miette::Result<i32> {
     let intake = Intake::new(plan, secrets);
     let options = Options {
         allow_private_targets: args.allow_private_targets,
+        engine: EngineConfig {
+            report_finished: false,
+            ..EngineConfig::default()
+        },
         ..Options::default()
     };
     tokio_runtime()?.block_on(async {

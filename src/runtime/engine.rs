@@ -27,6 +27,9 @@ pub struct EngineConfig {
     pub retry_after_cap: Duration,
     /// Attempts in flight at once.
     pub max_in_flight: usize,
+    /// Keep the ids of finished executions for the next [`Report`]. A server that runs
+    /// for months and asks for no report turns it off, or the list would only grow.
+    pub report_finished: bool,
 }
 
 impl Default for EngineConfig {
@@ -35,6 +38,7 @@ impl Default for EngineConfig {
             time_scale: 1.0,
             retry_after_cap: Duration::from_secs(3600),
             max_in_flight: 512,
+            report_finished: true,
         }
     }
 }
@@ -64,7 +68,7 @@ pub(crate) enum Cmd {
 /// What the engine did and what is left.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    /// Executions finished while the engine ran, with their final status.
+    /// Executions finished since the previous report, with their final status.
     pub finished: Vec<(String, Status)>,
     /// Actions still pending.
     pub pending: Vec<PendingAction>,
@@ -242,7 +246,7 @@ impl Engine {
                     exec: e.id.clone(),
                     seq: e.event_seq,
                     queue,
-                    request: Arc::new(a.request),
+                    request: a.request,
                     attempts: a.attempts,
                     round_attempts: a.round_attempts,
                     next_attempt_at: a.next_attempt_at,
@@ -415,7 +419,9 @@ impl Engine {
                     id: exec_id.to_string(),
                     status,
                 });
-                self.finished.push((exec_id.to_string(), status));
+                if self.cfg.report_finished {
+                    self.finished.push((exec_id.to_string(), status));
+                }
                 Vec::new()
             }
         }
@@ -457,14 +463,16 @@ impl Engine {
         for (wait, reply) in waiters {
             let idle = next.is_none_or(|at| at > now + wait.as_millis() as i64);
             if idle {
-                let _ = reply.send(self.report());
+                let report = self.report();
+                let _ = reply.send(report);
             } else {
                 self.idle_waiters.push((wait, reply));
             }
         }
     }
 
-    fn report(&self) -> Report {
+    /// What is pending, and what finished since the previous report.
+    fn report(&mut self) -> Report {
         let mut pending: Vec<PendingAction> = self
             .acts
             .values()
@@ -488,7 +496,7 @@ impl Engine {
             ))
         });
         Report {
-            finished: self.finished.clone(),
+            finished: std::mem::take(&mut self.finished),
             pending,
         }
     }

@@ -46,7 +46,7 @@ impl Intake {
             id: event.id().to_string(),
             body: json.trim().to_string(),
             executions: executions
-                .iter()
+                .into_iter()
                 .map(|e| NewExecution::from_effect(e, &self.values))
                 .collect(),
         })

@@ -217,5 +217,6 @@ async fn read_limited(mut resp: reqwest::Response) -> String {
         }
     }
     buf.truncate(BODY_LIMIT);
-    String::from_utf8_lossy(&buf).into_owned()
+    // Valid UTF-8 (the usual case) becomes the text without a copy.
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

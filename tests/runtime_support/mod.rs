@@ -218,7 +218,7 @@ pub fn event(id: &str, executions: &[Execution], secrets: &SecretValues) -> NewE
         body: format!(r#"{{"id":"{id}"}}"#),
         executions: executions
             .iter()
-            .map(|e| NewExecution::from_effect(e, secrets))
+            .map(|e| NewExecution::from_effect(e.clone(), secrets))
             .collect(),
     }
 }

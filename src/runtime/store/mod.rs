@@ -14,7 +14,7 @@ mod throttle;
 
 pub use lock::RunnerLock;
 pub use model::*;
-pub use sqlite::{execution_id, receiver_key, SqliteStore};
+pub use sqlite::SqliteStore;
 
 /// A store of events, executions, actions (the outbox) and attempts.
 ///

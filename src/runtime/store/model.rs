@@ -1,6 +1,7 @@
 //! The data the run store keeps and returns.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,39 +26,98 @@ pub struct RecordBatch {
 }
 
 /// An execution to record: the effect's data with secrets kept out of the headers.
+///
+/// Everything the store derives from it (the id, each request's JSON and receiver) is
+/// computed here, where events are taken in, and not on the store's single writer
+/// thread, which every delivery passes through.
 #[derive(Debug, Clone)]
 pub struct NewExecution {
+    /// [`execution_id`] of the rule and event.
+    pub id: String,
     pub rule: String,
     pub event_id: String,
     pub case_id: String,
     pub contact_id: String,
     pub branch: String,
     pub throttles: Vec<ThrottleSpec>,
-    pub actions: Vec<StoredRequest>,
+    pub actions: Vec<NewAction>,
 }
 
 impl NewExecution {
-    /// Converts a VM execution; header values holding a secret's value keep only its name.
-    pub fn from_effect(execution: &Execution, secrets: &SecretValues) -> Self {
+    /// Converts a VM execution (its strings move, nothing is copied); header values
+    /// holding a secret's value keep only its name.
+    pub fn from_effect(execution: Execution, secrets: &SecretValues) -> Self {
         let mut actions = Vec::new();
-        for (step, s) in execution.steps.iter().enumerate() {
-            let requests: &[Request] = match s {
-                Step::One(r) => std::slice::from_ref(r),
+        for (step, s) in execution.steps.into_iter().enumerate() {
+            let requests = match s {
+                Step::One(r) => vec![r],
                 Step::Parallel(rs) => rs,
             };
             for r in requests {
-                actions.push(StoredRequest::from_request(r, step as u32, secrets));
+                actions.push(NewAction::new(StoredRequest::from_request(
+                    r,
+                    step as u32,
+                    secrets,
+                )));
             }
         }
         NewExecution {
-            rule: execution.rule.clone(),
-            event_id: execution.event_id.clone(),
-            case_id: execution.case_id.clone(),
-            contact_id: execution.contact_id.clone(),
-            branch: execution.branch.clone(),
-            throttles: execution.throttles.clone(),
+            id: execution_id(&execution.rule, &execution.event_id),
+            rule: execution.rule,
+            event_id: execution.event_id,
+            case_id: execution.case_id,
+            contact_id: execution.contact_id,
+            branch: execution.branch,
+            throttles: execution.throttles,
             actions,
         }
+    }
+}
+
+/// An action to record.
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    /// Shared with the store's result and the delivery engine: a request is never copied.
+    pub request: Arc<StoredRequest>,
+    /// The request as the store keeps it (JSON).
+    pub encoded: String,
+    /// [`receiver_key`] of its URL.
+    pub receiver: String,
+}
+
+impl NewAction {
+    /// Encodes the request once.
+    pub fn new(request: StoredRequest) -> Self {
+        NewAction {
+            // A `StoredRequest` is strings, numbers and enums: encoding it cannot fail.
+            encoded: serde_json::to_string(&request).unwrap_or_default(),
+            receiver: receiver_key(&request.url),
+            request: Arc::new(request),
+        }
+    }
+}
+
+/// `ex_` and 16 hex digits of SHA-256(rule, event id): one id per (rule, event).
+pub fn execution_id(rule: &str, event_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update([0]);
+    h.update(event_id.as_bytes());
+    let d = h.finalize();
+    format!("ex_{}", crate::sign::hex(&d[..8]))
+}
+
+/// `scheme://host:port` of a URL (the URL itself if it does not parse).
+pub fn receiver_key(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        ),
+        Err(_) => url.to_string(),
     }
 }
 
@@ -81,26 +141,26 @@ pub struct StoredRequest {
 
 impl StoredRequest {
     /// Converts one rendered request of step `step`.
-    pub fn from_request(r: &Request, step: u32, secrets: &SecretValues) -> Self {
+    pub fn from_request(r: Request, step: u32, secrets: &SecretValues) -> Self {
         StoredRequest {
             step,
             position: r.position,
             method: r.method.as_str().to_string(),
-            url: r.url.clone(),
+            url: r.url,
             headers: r
                 .headers
-                .iter()
-                .map(|(n, v)| HeaderTemplate {
-                    name: n.clone(),
-                    value: secrets.template(v),
+                .into_iter()
+                .map(|(name, v)| HeaderTemplate {
+                    value: secrets.template(&v),
+                    name,
                 })
                 .collect(),
-            body: r.body.clone(),
+            body: r.body,
             sign: r.sign.as_ref().map(StoredSign::from),
             timeout_secs: r.timeout_secs,
             retry: r.retry.into(),
-            idempotency_key: r.idempotency_key.clone(),
-            error: r.error.clone(),
+            idempotency_key: r.idempotency_key,
+            error: r.error,
         }
     }
 
@@ -382,7 +442,7 @@ pub struct StoredExecution {
 #[derive(Debug, Clone)]
 pub struct StoredAction {
     pub id: i64,
-    pub request: StoredRequest,
+    pub request: Arc<StoredRequest>,
     /// `scheme://host:port`: requests to one receiver for one case go in event order.
     pub receiver: String,
     pub status: Status,

@@ -12,7 +12,7 @@ pub(super) fn load_execution(
 ) -> Result<Option<StoredExecution>, StoreError> {
     let head = conn
         .query_row(
-            "SELECT id, rule, event_id, event_seq, case_id, contact_id, branch, status
+            "SELECT id, rule, event_id, event_seq, case_id, contact_id, branch, status, seq
              FROM executions WHERE id = ?1",
             params![id],
             |r| {
@@ -25,18 +25,22 @@ pub(super) fn load_execution(
                     r.get::<_, String>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
+                    r.get::<_, i64>(8)?,
                 ))
             },
         )
         .optional()?;
-    let Some((id, rule, event_id, event_seq, case_id, contact_id, branch, status)) = head else {
+    let Some((id, rule, event_id, event_seq, case_id, contact_id, branch, status, seq)) = head
+    else {
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT id, request, receiver, status, attempts, round_attempts, next_attempt_at
-         FROM actions WHERE execution_id = ?1 ORDER BY position",
+        "SELECT a.id, r.request, a.receiver, a.status, a.attempts, a.round_attempts,
+           a.next_attempt_at
+         FROM actions a JOIN action_requests r ON r.action_id = a.id
+         WHERE a.execution_seq = ?1 ORDER BY a.position",
     )?;
-    let rows = stmt.query_map(params![id], |r| {
+    let rows = stmt.query_map(params![seq], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -52,7 +56,7 @@ pub(super) fn load_execution(
         let (aid, request, receiver, status, attempts, round_attempts, next_attempt_at) = row?;
         actions.push(StoredAction {
             id: aid,
-            request: serde_json::from_str(&request)?,
+            request: std::sync::Arc::new(serde_json::from_str(&request)?),
             receiver,
             status: parse_status(&status)?,
             attempts,
