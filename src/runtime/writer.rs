@@ -116,24 +116,22 @@ fn stopped() -> StoreError {
 
 fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[StoredExecution])) {
     let mut failure: Option<String> = None;
+    // Kept from one transaction to the next: a batch holds thousands of results, and a
+    // fresh vector each time grew through new pages of memory on every commit.
+    let mut updates: Vec<Update> = Vec::new();
+    let mut records: Vec<RecordBatch> = Vec::new();
+    let mut replies = Vec::new();
+    let mut after = Vec::new();
     while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
-            }
-        }
         // Everything that arrived goes into one transaction; closures and flushes run
         // after it, in arrival order relative to each other.
-        let mut updates = Vec::new();
-        let mut records = Vec::new();
-        let mut replies = Vec::new();
-        let mut after = Vec::new();
-        for m in batch {
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(m) = next.take() {
+            taken += 1;
             match m {
                 Msg::Apply(u) => updates.push(u),
-                Msg::ApplyMany(us) => updates.extend(us),
+                Msg::ApplyMany(mut us) => updates.append(&mut us),
                 Msg::Record {
                     events,
                     now,
@@ -151,11 +149,14 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
                 }
                 other => after.push(other),
             }
+            if taken < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
         }
         if !updates.is_empty() || !records.is_empty() {
             match store.write(&updates, &records) {
                 Ok(recorded) => {
-                    for (r, reply) in recorded.into_iter().zip(replies) {
+                    for (r, reply) in recorded.into_iter().zip(replies.drain(..)) {
                         for ev in &r {
                             on_record(&ev.created);
                         }
@@ -165,13 +166,15 @@ fn run(mut store: Box<dyn RunStore>, rx: Receiver<Msg>, on_record: impl Fn(&[Sto
                 Err(e) => {
                     eprintln!("error: cannot write the run log: {e}");
                     failure = Some(e.0.clone());
-                    for reply in replies {
+                    for reply in replies.drain(..) {
                         let _ = reply.send(Err(StoreError(e.0.clone())));
                     }
                 }
             }
+            updates.clear();
+            records.clear();
         }
-        for m in after {
+        for m in after.drain(..) {
             match m {
                 Msg::With(f) => f(store.as_mut()),
                 Msg::Flush(reply) => {
