@@ -6,16 +6,16 @@
 //!   `webhook-signature: v1,<base64>` of HMAC-SHA256 over `id.timestamp.body`, keyed with
 //!   the base64-decoded `whsec_` secret (<https://www.standardwebhooks.com/>).
 //!
-//! A [`Signer`] keys the MAC once; each body clones the keyed state, so the key is not
-//! hashed again per request.
+//! A [`Signer`] keys the MAC once ([`KeyedHmac`]), so the key is not hashed again per
+//! request.
+
+mod hmac_sha256;
 
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::vm::effect::{SignKind, SignSpec};
 
-type HmacSha256 = Hmac<Sha256>;
+pub use hmac_sha256::KeyedHmac;
 
 /// Why a request could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub fn signature_headers(
 /// A keyed signer for one sign spec; reuse it for many bodies.
 #[derive(Clone)]
 pub struct Signer {
-    mac: HmacSha256,
+    mac: KeyedHmac,
     kind: SignKind,
 }
 
@@ -70,12 +70,8 @@ impl Signer {
                     })?
             }
         };
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mac = HmacSha256::new_from_slice(&key).map_err(|_| SignError::BadSecret {
-            name: spec.secret.clone(),
-        })?;
         Ok(Signer {
-            mac,
+            mac: KeyedHmac::new(&key),
             kind: spec.scheme.clone(),
         })
     }
@@ -86,14 +82,10 @@ impl Signer {
             SignKind::HmacSha256 { header } => vec![(header.clone(), self.hmac_hex(body))],
             SignKind::StandardWebhooks => {
                 let ts = timestamp.to_string();
-                let mut mac = self.mac.clone();
-                mac.update(message_id.as_bytes());
-                mac.update(b".");
-                mac.update(ts.as_bytes());
-                mac.update(b".");
-                mac.update(body);
-                let sig =
-                    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+                let mac = self
+                    .mac
+                    .mac(&[message_id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+                let sig = base64::engine::general_purpose::STANDARD.encode(mac);
                 vec![
                     ("webhook-id".to_string(), message_id.to_string()),
                     ("webhook-timestamp".to_string(), ts),
@@ -105,9 +97,7 @@ impl Signer {
 
     /// Lowercase hex HMAC-SHA256 of `body` with the keyed state.
     pub fn hmac_hex(&self, body: &[u8]) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(body);
-        hex(&mac.finalize().into_bytes())
+        hex(&self.mac.mac(&[body]))
     }
 }
 
