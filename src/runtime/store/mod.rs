@@ -11,6 +11,7 @@ mod model;
 mod read;
 mod sqlite;
 mod throttle;
+mod write;
 
 pub use lock::RunnerLock;
 pub use model::*;
