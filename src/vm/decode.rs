@@ -179,23 +179,38 @@ pub fn decode_event(plan: &Plan, json: &str) -> Result<Event, EventError> {
             })
         }
     };
-    for (i, b) in BUILTINS.iter().enumerate() {
-        let required = match b.emptiness {
-            Emptiness::Never => true,
-            Emptiness::RequiredUnder(t) => t == trigger,
-            Emptiness::Maybe => false,
-        };
-        if required && state.present & (1 << i) == 0 {
-            return Err(EventError::Missing {
-                field: b.json.join("."),
-            });
-        }
+    let missing = REQUIRED[trigger as usize] & !state.present;
+    if missing != 0 {
+        return Err(EventError::Missing {
+            field: BUILTINS[missing.trailing_zeros() as usize].json.join("."),
+        });
     }
     Ok(Event {
         trigger,
         slots: state.slots,
     })
 }
+
+// A bit per built-in slot in `State::present` and `REQUIRED`.
+const _: () = assert!(BUILTINS.len() <= 64);
+
+/// Per trigger (`Trigger as usize`), a bit per built-in slot the event must carry.
+static REQUIRED: LazyLock<[u64; Trigger::ALL.len()]> = LazyLock::new(|| {
+    let mut masks = [0u64; Trigger::ALL.len()];
+    for trigger in Trigger::ALL {
+        for (slot, b) in BUILTINS.iter().enumerate() {
+            let required = match b.emptiness {
+                Emptiness::Never => true,
+                Emptiness::RequiredUnder(t) => t == trigger,
+                Emptiness::Maybe => false,
+            };
+            if required {
+                masks[trigger as usize] |= 1 << slot;
+            }
+        }
+    }
+    masks
+});
 
 struct State<'p> {
     slots: Vec<Value>,
