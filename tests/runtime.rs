@@ -575,20 +575,3 @@ async fn each_report_holds_what_finished_since_the_last_one() {
     rt.stop().await.unwrap();
     assert_eq!(rx.seen().len(), 3);
 }
-
-/// The run log keeps the first 64 KiB of a response body; a character cut at the limit
-/// becomes U+FFFD.
-#[tokio::test]
-async fn a_response_body_is_kept_up_to_64_kib() {
-    let long = "€".repeat(25_000); // 75,000 bytes; 65,536 falls inside a character
-    let rx = Receiver::start(move |_| Reply::status(200).body(&long)).await;
-    let (_d, path) = store_path();
-    let e = single("r", "e1", "c1", &rx.url("/hook"), RetryPolicy::Default);
-    let (_, shown) = deliver(&path, options(), &[e]).await;
-    let body = &shown[0].actions[0].attempts[0]
-        .response
-        .as_ref()
-        .unwrap()
-        .body;
-    assert_eq!(*body, format!("{}\u{FFFD}", "€".repeat(21_845)));
-}
