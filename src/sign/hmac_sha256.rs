@@ -75,16 +75,10 @@ impl KeyedHmac {
             buffer.digest_blocks(part, |blocks| sha2::compress256(&mut state, blocks));
         }
         pad_and_compress(&mut state, buffer.get_data(), length);
-        // Outer hash: the key block is done; the inner digest and its padding fill one
-        // block.
-        let mut block = [0u8; BLOCK];
-        write_digest(&mut block[..32], state);
-        pad_in_place(&mut block, 32, BLOCK as u64 + 32);
+        // Outer hash: the key block is done; the inner digest is the whole message.
         let mut outer = self.outer;
-        compress(&mut outer, &block);
-        let mut digest = [0u8; 32];
-        write_digest(&mut digest, outer);
-        digest
+        pad_and_compress(&mut outer, &digest_bytes(state), BLOCK as u64 + 32);
+        digest_bytes(outer)
     }
 }
 
@@ -98,28 +92,24 @@ fn pad_and_compress(state: &mut [u32; 8], rest: &[u8], length: u64) {
     } else {
         2 * BLOCK
     };
-    pad_in_place(&mut tail[..used], rest.len(), length);
+    tail[rest.len()] = 0x80;
+    tail[used - 8..used].copy_from_slice(&(length * 8).to_be_bytes());
     for block in tail[..used].chunks_exact(BLOCK) {
-        sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
+        compress(state, block);
     }
-}
-
-/// Writes the padding after `filled` message bytes into a zeroed `blocks`.
-fn pad_in_place(blocks: &mut [u8], filled: usize, length: u64) {
-    blocks[filled] = 0x80;
-    let end = blocks.len();
-    blocks[end - 8..].copy_from_slice(&(length * 8).to_be_bytes());
 }
 
 /// The chaining value as digest bytes (big-endian words).
-fn write_digest(out: &mut [u8], state: [u32; 8]) {
+fn digest_bytes(state: [u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
     for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
         bytes.copy_from_slice(&word.to_be_bytes());
     }
+    out
 }
 
 /// Compresses one 64-byte block into `state`.
-fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
+fn compress(state: &mut [u32; 8], block: &[u8]) {
     sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
 }
 
