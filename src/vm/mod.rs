@@ -8,7 +8,6 @@
 mod decode;
 pub mod effect;
 mod eval;
-mod leaf;
 pub mod render;
 mod split;
 mod stamp;
