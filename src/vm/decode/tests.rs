@@ -190,7 +190,7 @@ fn object(rng: &mut Rng, node: &super::Node, trouble: u64, out: &mut String) {
         match child {
             super::Child::Object(inner) => object(rng, inner, trouble, &mut value),
             super::Child::CustomFields => custom_fields(rng, trouble, &mut value),
-            super::Child::Leaf(slot) => {
+            super::Child::Leaf(slot, _) => {
                 value.push_str(&leaf(rng, BUILTINS[*slot as usize].name, trouble))
             }
         }

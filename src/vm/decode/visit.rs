@@ -3,7 +3,7 @@
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use super::{field_index, Child, Node, State, BUILTINS, BUILTIN_TYPES, TREE};
+use super::{field_index, Child, Node, State, BUILTINS, TREE};
 use crate::plan::FieldSpec;
 
 /// Walks the whole JSON text into `state`; type errors are left in `state.error`.
@@ -44,10 +44,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(child) = map.next_key_seed(KeySeed(self.node))? {
             match child {
-                Some(Child::Leaf(slot)) => {
+                Some(Child::Leaf(slot, ty)) => {
                     let slot = *slot as usize;
                     let state = &mut *self.state;
-                    let outcome = map.next_value_seed(state.leaf(slot, &BUILTIN_TYPES[slot]))?;
+                    let outcome = map.next_value_seed(state.leaf(slot, ty))?;
                     state.record(slot, outcome, || BUILTINS[slot].json.join("."));
                 }
                 Some(Child::Object(node)) => map.next_value_seed(ObjectSeed {
