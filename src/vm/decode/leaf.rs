@@ -1,7 +1,8 @@
-//! One leaf of an event: checked against its declared type as serde hands it over, and
-//! kept only when some rule reads it (so an unread string is never allocated).
+//! One leaf of an event: checked against its declared type as either walk hands it over
+//! (the serde visitor here, or [`super::scan`] calling the same methods), and kept only
+//! when some rule reads it (so an unread string is never allocated).
 //!
-//! A kept value is written straight into its slot and the visitor returns a one-byte
+//! A kept value is written straight into its slot and the leaf returns a one-byte
 //! [`Outcome`]: returning the value itself through serde's `Result` cost a large copy
 //! (and a stalled load) per leaf, about a tenth of a decode.
 

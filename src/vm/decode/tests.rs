@@ -81,9 +81,7 @@ impl Rng {
     }
 }
 
-/// Values an event holds, mostly well-formed and of the usual types, with every kind of
-/// trouble mixed in: escapes, `\u` and lone surrogates, control characters, numbers
-/// the fast path leaves to serde_json, wrong types, and invalid JSON.
+/// Values of the usual types, plain.
 const USUAL: &[&str] = &[
     r#""c_1042""#,
     r#""Refund for order 77""#,
@@ -102,6 +100,8 @@ const USUAL: &[&str] = &[
     r#""héllo ✓ 😀""#,
 ];
 
+/// Trouble: escapes, `\u` and lone surrogates, control characters, numbers the fast path
+/// leaves to serde_json, wrong types, and invalid JSON.
 const TROUBLE: &[&str] = &[
     r#""say \"hi\"""#,
     r#""line\nbreak\t\/""#,
