@@ -291,9 +291,16 @@ fn mangle(rng: &mut Rng, text: &str) -> String {
     chars.into_iter().collect()
 }
 
-/// Runs `count` seeds through both paths; the number the fast path took.
-fn compare(plan: &Plan, count: u64, make: impl Fn(&mut Rng) -> String) -> (usize, usize) {
-    let (mut fast, mut accepted) = (0, 0);
+/// What [`compare`] counted: events the serde walk accepted, and how many of those the
+/// fast path took.
+struct Counts {
+    accepted: usize,
+    accepted_fast: usize,
+}
+
+/// Runs `count` seeds through both paths.
+fn compare(plan: &Plan, count: u64, make: impl Fn(&mut Rng) -> String) -> Counts {
+    let (mut accepted, mut accepted_fast) = (0, 0);
     for seed in 1..=count {
         let json = make(&mut Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
         let by_serde = decode_with_serde(plan, &json);
@@ -304,33 +311,41 @@ fn compare(plan: &Plan, count: u64, make: impl Fn(&mut Rng) -> String) -> (usize
         );
         if let Some(state) = scan::decode(State::new(plan), &json) {
             assert_eq!(state.finish(), by_serde, "seed {seed}, event {json}");
-            fast += 1;
+            accepted_fast += usize::from(by_serde.is_ok());
         }
         accepted += usize::from(by_serde.is_ok());
     }
-    (fast, accepted)
+    Counts {
+        accepted,
+        accepted_fast,
+    }
 }
 
 #[test]
 fn both_walks_agree_on_generated_events_and_the_fast_path_takes_the_usual_ones() {
     for plan in [reads_all(), reads_few()] {
-        let (fast, accepted) = compare(&plan, 3000, |rng| event(rng, 0));
+        let counts = compare(&plan, 3000, |rng| event(rng, 0));
         assert!(
-            accepted > 1500,
-            "only {accepted} of 3000 clean events accepted"
+            counts.accepted > 1500,
+            "only {} of 3000 clean events accepted",
+            counts.accepted
         );
-        assert!(fast >= accepted, "the fast path took {fast} of {accepted}");
+        // Every clean event that is accepted at all is the fast path's.
+        assert_eq!(counts.accepted_fast, counts.accepted);
     }
 }
 
 #[test]
 fn both_walks_agree_on_troubled_events() {
     for plan in [reads_all(), reads_few()] {
-        let (fast, accepted) = compare(&plan, 4000, |rng| event(rng, 8));
-        // Some trouble is only in unread values, which the fast path checks and takes.
+        let counts = compare(&plan, 4000, |rng| event(rng, 8));
+        // Some trouble is only in places the fast path reads exactly (an escaped unread
+        // text, unknown fields), so some troubled events are still its own.
         assert!(
-            fast > 100 && accepted > fast / 2,
-            "{fast} fast, {accepted} accepted"
+            counts.accepted > 100 && counts.accepted_fast > 50,
+            "{} accepted, {} of them by the fast path",
+            counts.accepted,
+            counts.accepted_fast
         );
     }
 }
