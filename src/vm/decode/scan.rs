@@ -1,14 +1,14 @@
 //! The fast path of decoding: one pass over the JSON bytes along the event tree, with no
 //! serde visitor in between.
 //!
-//! It takes the shape events have: strings without escapes where they are read, numbers,
-//! `null`, `true`/`false`, lists of text, and unknown fields of any shape. On anything
-//! else (an escape in a string it has to read, any `\u` escape, a value of the wrong type,
-//! nesting past [`MAX_DEPTH`], invalid JSON) it gives up and returns `None`, and the serde
-//! walk ([`super::visit`]) decodes the event from the start and words the error. So it
-//! only accepts what the serde walk accepts, into the same slots: the leaves go through
-//! the same [`LeafSeed`], numbers are converted by `serde_json` itself, and a property
-//! test compares both paths on generated and mangled events.
+//! It takes the shape events have: strings (escapes decoded as serde_json decodes them),
+//! numbers, `null`, `true`/`false`, lists of text, and unknown fields of any shape. On
+//! anything else (an escaped key, a lone surrogate in a string it reads, a value of the
+//! wrong type, nesting past [`MAX_DEPTH`], invalid JSON) it gives up and returns `None`,
+//! and the serde walk ([`super::visit`]) decodes the event from the start and words the
+//! error. So it only accepts what the serde walk accepts, into the same slots: the leaves
+//! go through the same [`LeafSeed`], numbers are converted by `serde_json` itself, and
+//! tests compare both paths on generated, troubled and mangled events.
 //!
 //! Why it exists: through serde's visitors a decode took 2.4 times as long as serde_json
 //! skipping the same event (docs/benchmarks.md).
@@ -17,7 +17,6 @@ use std::borrow::Cow;
 
 use super::leaf::{LeafSeed, Outcome};
 use super::{field_index, Child, Node, State, BUILTINS, TREE};
-use crate::plan::ValueType;
 
 /// Nesting deeper than this is left to the serde walk.
 const MAX_DEPTH: u32 = 64;
@@ -48,8 +47,9 @@ struct Scanner<'j> {
 enum Str<'j> {
     /// No escapes: the text between the quotes.
     Plain(&'j str),
-    /// Valid escapes, none of them `\u`: not empty, contents not decoded.
-    Escaped,
+    /// With escapes (each checked, `\u`'s four hex digits too): the raw text between the
+    /// quotes, for [`unescape`].
+    Escaped(&'j str),
 }
 
 impl<'j> Scanner<'j> {
@@ -148,23 +148,23 @@ impl<'j> Scanner<'j> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
-    /// A string to be read, after its opening quote. A `\u` escape is left to the serde
-    /// walk: serde_json checks its surrogates where it decodes a string (where it skips
-    /// one it checks only the hex digits, as [`Scanner::skip_string`] does).
+    /// A string to be read, after its opening quote.
     #[inline(always)]
     fn string(&mut self) -> Option<Str<'j>> {
         let start = self.pos;
-        if self.skip_string(false)? {
-            Some(Str::Escaped)
+        let escaped = self.skip_string()?;
+        let raw = self.text.get(start..self.pos - 1)?;
+        Some(if escaped {
+            Str::Escaped(raw)
         } else {
-            self.text.get(start..self.pos - 1).map(Str::Plain)
-        }
+            Str::Plain(raw)
+        })
     }
 
-    /// A string after its opening quote, checked and skipped; whether it had escapes.
-    /// `\u` escapes are taken when `unicode`.
+    /// A string after its opening quote, checked as serde_json checks one it skips, and
+    /// skipped; whether it had escapes.
     #[inline(always)]
-    fn skip_string(&mut self, unicode: bool) -> Option<bool> {
+    fn skip_string(&mut self) -> Option<bool> {
         const ONES: u64 = u64::MAX / 255;
         let mut escaped = false;
         loop {
@@ -188,7 +188,7 @@ impl<'j> Scanner<'j> {
                 b'"' => return Some(escaped),
                 b'\\' => {
                     escaped = true;
-                    self.escape(unicode)?;
+                    self.escape()?;
                 }
                 // A control character, which JSON strings may not hold.
                 byte if byte < 0x20 => return None,
@@ -199,10 +199,10 @@ impl<'j> Scanner<'j> {
 
     /// The rest of an escape after its backslash.
     #[inline(always)]
-    fn escape(&mut self, unicode: bool) -> Option<()> {
+    fn escape(&mut self) -> Option<()> {
         match self.next()? {
             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(()),
-            b'u' if unicode => {
+            b'u' => {
                 let hex = self.bytes.get(self.pos..self.pos + 4)?;
                 self.pos += 4;
                 hex.iter().all(u8::is_ascii_hexdigit).then_some(())
@@ -251,7 +251,7 @@ impl<'j> Scanner<'j> {
     /// Any value, checked as serde's `IgnoredAny` checks it, and skipped.
     fn skip_value(&mut self) -> Option<()> {
         match self.next()? {
-            b'"' => self.skip_string(true).map(drop),
+            b'"' => self.skip_string().map(drop),
             b'{' => self.members(|s, _| s.skip_value()),
             b'[' => self.elements(Self::skip_value),
             b'n' => self.literal(b"ull"),
@@ -309,11 +309,7 @@ impl<'j> Scanner<'j> {
         let outcome = match self.next()? {
             b'"' => match self.string()? {
                 Str::Plain(text) => seed.text(Cow::Borrowed(text)),
-                // Unread text: whether it is empty is all that counts, and it is not.
-                Str::Escaped if seed.slot.is_none() && *seed.ty == ValueType::Text => {
-                    Outcome::Present
-                }
-                Str::Escaped => return None,
+                Str::Escaped(raw) => seed.text(Cow::Owned(unescape(raw)?)),
             },
             b'[' => self.list(seed)?,
             b'n' => {
@@ -346,15 +342,72 @@ impl<'j> Scanner<'j> {
         let mut count = 0;
         self.elements(|s| {
             s.expect(b'"')?;
-            match s.string()? {
-                Str::Plain(item) if keep => items.push(item.to_string()),
-                Str::Plain(_) => {}
-                Str::Escaped if keep => return None,
-                Str::Escaped => {}
+            // Decoded even when not kept: a lone surrogate rejects the event.
+            let item = match s.string()? {
+                Str::Plain(item) => Cow::Borrowed(item),
+                Str::Escaped(raw) => Cow::Owned(unescape(raw)?),
+            };
+            if keep {
+                items.push(item.into_owned());
             }
             count += 1;
             Some(())
         })?;
         Some(seed.list(items, count, true))
+    }
+}
+
+/// The text of a string with escapes, from its raw contents, as serde_json decodes it
+/// when it reads one; `None` where serde_json fails (a lone surrogate), for the serde walk
+/// to report.
+fn unescape(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at)?);
+        let escape = rest.get(at + 1..)?;
+        let (decoded, length) = match escape.as_bytes().first()? {
+            b'"' => ('"', 1),
+            b'\\' => ('\\', 1),
+            b'/' => ('/', 1),
+            b'b' => ('\u{8}', 1),
+            b'f' => ('\u{c}', 1),
+            b'n' => ('\n', 1),
+            b'r' => ('\r', 1),
+            b't' => ('\t', 1),
+            b'u' => unicode_escape(escape)?,
+            _ => return None,
+        };
+        out.push(decoded);
+        rest = escape.get(length..)?;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// A `uXXXX` escape (after its backslash), or a surrogate pair `uXXXX\uXXXX`: the character
+/// and the escape's length. `None` for a surrogate that is not part of a pair.
+fn unicode_escape(escape: &str) -> Option<(char, usize)> {
+    let hex = |at: usize| {
+        let digits = escape.get(at..at + 4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(digits, 16).ok()
+    };
+    match hex(1)? {
+        first @ 0xD800..=0xDBFF => {
+            if escape.get(5..7)? != "\\u" {
+                return None;
+            }
+            let second = hex(7)?;
+            if !(0xDC00..=0xDFFF).contains(&second) {
+                return None;
+            }
+            let code = 0x1_0000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+            Some((char::from_u32(code)?, 11))
+        }
+        // A lone trailing surrogate is no `char` either.
+        code => Some((char::from_u32(code)?, 5)),
     }
 }

@@ -6,6 +6,7 @@ use super::{decode_event, decode_with_serde, scan, State};
 use crate::plan::Plan;
 use crate::schema::{Availability, Trigger, BUILTINS};
 use crate::source::SourceMap;
+use crate::vm::Value;
 
 const SCHEMA: &str = r#"
 schema {
@@ -107,6 +108,10 @@ const TROUBLE: &[&str] = &[
     r#""line\nbreak\t\/""#,
     r#""\u00e9t\u00e9""#,
     r#""\ud800""#,
+    r#""\ud83d\ude00""#,
+    r#""\ude00\ud83d""#,
+    r#""\ud83d\u0041""#,
+    r#""tab\there""#,
     r#""\uZZZZ""#,
     r#""\x""#,
     "\"raw\u{1}control\"",
@@ -133,6 +138,7 @@ const TROUBLE: &[&str] = &[
     r#"["x", 1]"#,
     r#"["a\"b"]"#,
     r#"["\u0041"]"#,
+    r#"["ok", "\ud800"]"#,
     "[[]]",
     "[1,]",
     "{}",
@@ -207,6 +213,10 @@ fn object(rng: &mut Rng, node: &super::Node, trouble: u64, out: &mut String) {
     }
     if rng.chance(30) {
         members.push(format!("\"x_unknown\": {}", unknown(rng, trouble)));
+    }
+    if rng.chance(trouble / 4) {
+        // An escaped key: `type` at the root, unknown below it.
+        members.push(r#""typ\u0065": "case.closed""#.to_string());
     }
     let space = rng.pick(SPACE);
     out.push('{');
@@ -360,34 +370,113 @@ fn both_walks_agree_on_mangled_events() {
     }
 }
 
+/// An accepted event with a placeholder in each kind of place: leaves of each type, and
+/// unknown fields at three depths.
+const BASE: &str = r#"{"id": "e", "type": "case.tagged", "tag": "t", "x_root": ROOT,
+  "at": "2026-05-10T14:03:00Z", "tenant": {"slug": "s"},
+  "case": {"id": "c", "human_id": "h", "status": STATUS, "created_at": CREATED,
+    "updated_at": "2026-05-10T14:03:00Z", "subject": SUBJECT, "tags": TAGS, "x_case": CASE_X,
+    "custom_fields": {"refund_amount": AMOUNT, "vip": VIP, "labels": LABELS, "x": CUSTOM_X}},
+  "contact": {"id": "ct"}}"#;
+
+const PLACES: [(&str, &str); 10] = [
+    ("ROOT", "1"),
+    ("STATUS", r#""open""#),
+    ("CREATED", r#""2026-05-10T14:03:00Z""#),
+    ("SUBJECT", r#""s""#),
+    ("TAGS", r#"["a"]"#),
+    ("CASE_X", "null"),
+    ("AMOUNT", "1"),
+    ("VIP", "true"),
+    ("LABELS", "[]"),
+    ("CUSTOM_X", "{}"),
+];
+
+/// [`BASE`] with `value` at `place` and the usual values elsewhere.
+fn fill(place: &str, value: &str) -> String {
+    let mut json = BASE.to_string();
+    for (name, usual) in PLACES {
+        json = json.replace(name, if name == place { value } else { usual });
+    }
+    json
+}
+
 #[test]
-fn the_fast_path_hands_over_what_it_cannot_read_exactly() {
+fn every_pool_value_in_every_place_decodes_as_the_serde_walk_decodes_it() {
+    let values = [USUAL, TROUBLE, UNKNOWN, UNKNOWN_BAD].concat();
+    let mut accepted = 0;
+    for plan in [reads_all(), reads_few()] {
+        assert!(decode_event(&plan, &fill("", "")).is_ok());
+        for (place, _) in PLACES {
+            for value in &values {
+                let json = fill(place, value);
+                let by_serde = decode_with_serde(&plan, &json);
+                assert_eq!(decode_event(&plan, &json), by_serde, "{place} = {value}");
+                // The fast path reads every one of these events that is accepted.
+                if by_serde.is_ok() {
+                    let fast = scan::decode(State::new(&plan), &json);
+                    assert!(fast.is_some(), "{place} = {value}");
+                    accepted += 1;
+                }
+            }
+        }
+    }
+    assert!(accepted > 200, "{accepted}");
+}
+
+#[test]
+fn escapes_decode_as_serde_json_decodes_them_and_lone_surrogates_are_left_to_it() {
     let plan = reads_all();
-    let base = r#"{"id": "e", "type": "case.tagged", "tag": "t", "at": "2026-05-10T14:03:00Z",
-      "tenant": {"slug": "s"}, "case": {"id": "c", "human_id": "h", "status": "open",
-      "created_at": "2026-05-10T14:03:00Z", "updated_at": "2026-05-10T14:03:00Z",
-      "subject": SUBJECT}, "contact": {"id": "ct"}}"#;
-    let takes = |subject: &str| {
-        let json = base.replace("SUBJECT", subject);
-        assert!(decode_event(&plan, &json).is_ok(), "{json}");
-        scan::decode(State::new(&plan), &json).is_some()
-    };
-    assert!(takes(r#""plain""#));
-    assert!(takes("null"));
-    // A kept string with an escape, and any `\u`, go to serde_json, which decodes them.
-    assert!(!takes(r#""say \"hi\"""#));
-    assert!(!takes(r#""caf\u00e9""#));
-    // Unread, an escaped string only has to be valid and not empty.
-    let few = reads_few();
-    let json = base
-        .replace("SUBJECT", r#""say \"hi\"""#)
-        .replace("case.tagged", "case.closed")
-        .replace(
-            "\"status\": \"open\",",
-            "\"status\": \"open\", \"closed_at\": \"2026-05-10T14:03:00Z\",",
+    let subject = BUILTINS.iter().position(|b| b.name == "case.subject");
+    let subject = subject.expect("case.subject is a built-in") as u16;
+    let cases = [
+        (r#""plain""#, Some("plain")),
+        (r#""say \"hi\"""#, Some("say \"hi\"")),
+        (
+            r#""caf\u00e9 \ud83d\ude00 \/ \\ \b\f\n\r\t""#,
+            Some("café 😀 / \\ \u{8}\u{c}\n\r\t"),
+        ),
+        (r#""\ud800""#, None),
+        (r#""\ude00\ud83d""#, None),
+        (r#""\ud83d\u0041""#, None),
+        (r#""\ud83d""#, None),
+        (r#""\udfff x""#, None),
+        (r#""\ud83dzzdc00""#, None),
+    ];
+    for (text, expected) in cases {
+        let json = fill("SUBJECT", text);
+        let by_serde = decode_with_serde(&plan, &json);
+        assert_eq!(decode_event(&plan, &json), by_serde, "{text}");
+        let decoded = by_serde.ok().map(|e| e.value(subject).clone());
+        assert_eq!(
+            decoded,
+            expected.map(|s| Value::Text(s.to_string())),
+            "{text}"
         );
-    assert!(scan::decode(State::new(&few), &json).is_some());
-    assert!(decode_event(&few, &json).is_ok());
+        // The fast path takes exactly the strings serde_json can read.
+        let fast = scan::decode(State::new(&plan), &json).is_some();
+        assert_eq!(fast, expected.is_some(), "{text}");
+    }
+    // List items too, read or not: `case.tags` is kept by both plans, `labels` only by
+    // the first.
+    for plan in [reads_all(), reads_few()] {
+        for (items, ok) in [
+            (r#"["a\"b", "\u00e9"]"#, true),
+            (r#"["ok", "\ud800"]"#, false),
+        ] {
+            for json in [fill("TAGS", items), fill("LABELS", items)] {
+                let by_serde = decode_with_serde(&plan, &json);
+                assert_eq!(by_serde.is_ok(), ok, "{json}");
+                assert_eq!(decode_event(&plan, &json), by_serde);
+                assert_eq!(scan::decode(State::new(&plan), &json).is_some(), ok);
+            }
+        }
+    }
+    // An escaped key is left to serde_json, which unescapes it.
+    let json = fill("SUBJECT", r#""x""#).replace("\"subject\"", r#""subj\u0065ct""#);
+    assert!(scan::decode(State::new(&plan), &json).is_none());
+    let event = decode_event(&plan, &json).expect("accepted");
+    assert_eq!(event.value(subject), &Value::Text("x".to_string()));
 }
 
 #[test]
