@@ -25,7 +25,6 @@ const MAX_DEPTH: u32 = 64;
 pub(super) fn decode<'p>(mut state: State<'p>, json: &str) -> Option<State<'p>> {
     let mut scanner = Scanner {
         text: json,
-        bytes: json.as_bytes(),
         pos: 0,
         depth: 0,
     };
@@ -33,12 +32,11 @@ pub(super) fn decode<'p>(mut state: State<'p>, json: &str) -> Option<State<'p>> 
     scanner.expect(b'{')?;
     scanner.object(&TREE, &mut state)?;
     scanner.skip_whitespace();
-    (scanner.pos == scanner.bytes.len()).then_some(state)
+    (scanner.pos == scanner.text.len()).then_some(state)
 }
 
 struct Scanner<'j> {
     text: &'j str,
-    bytes: &'j [u8],
     pos: usize,
     depth: u32,
 }
@@ -54,8 +52,13 @@ enum Str<'j> {
 
 impl<'j> Scanner<'j> {
     #[inline(always)]
+    fn bytes(&self) -> &'j [u8] {
+        self.text.as_bytes()
+    }
+
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+        self.bytes().get(self.pos).copied()
     }
 
     #[inline(always)]
@@ -81,7 +84,7 @@ impl<'j> Scanner<'j> {
     fn skip_whitespace(&mut self) {
         // A local position: updating `self.pos` per byte measured slower.
         let mut pos = self.pos;
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(pos) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes().get(pos) {
             pos += 1;
         }
         self.pos = pos;
@@ -89,7 +92,7 @@ impl<'j> Scanner<'j> {
 
     #[inline(always)]
     fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let found = self.bytes.get(self.pos..self.pos + word.len())? == word;
+        let found = self.bytes().get(self.pos..self.pos + word.len())? == word;
         self.pos += word.len();
         found.then_some(())
     }
@@ -97,43 +100,31 @@ impl<'j> Scanner<'j> {
     /// An object's members after its `{`, each handed to `member` with the scanner at
     /// the start of its value.
     fn members(&mut self, mut member: impl FnMut(&mut Self, &'j str) -> Option<()>) -> Option<()> {
-        self.enter()?;
-        self.skip_whitespace();
-        if !self.eat(b'}') {
-            loop {
-                self.skip_whitespace();
-                self.expect(b'"')?;
-                let Str::Plain(key) = self.string()? else {
-                    return None;
-                };
-                self.skip_whitespace();
-                self.expect(b':')?;
-                self.skip_whitespace();
-                member(self, key)?;
-                self.skip_whitespace();
-                match self.next()? {
-                    b',' => {}
-                    b'}' => break,
-                    _ => return None,
-                }
-            }
-        }
-        self.depth -= 1;
-        Some(())
+        self.items(b'}', |s| {
+            s.expect(b'"')?;
+            let Str::Plain(key) = s.string()? else {
+                return None;
+            };
+            s.skip_whitespace();
+            s.expect(b':')?;
+            s.skip_whitespace();
+            member(s, key)
+        })
     }
 
-    /// An array's elements after its `[`, each handed to `element` at its start.
-    fn elements(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+    /// The comma-separated items of an object or an array, after its opening bracket
+    /// and up to `close`; each is handed to `item` at its start.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.enter()?;
         self.skip_whitespace();
-        if !self.eat(b']') {
+        if !self.eat(close) {
             loop {
                 self.skip_whitespace();
-                element(self)?;
+                item(self)?;
                 self.skip_whitespace();
                 match self.next()? {
                     b',' => {}
-                    b']' => break,
+                    byte if byte == close => break,
                     _ => return None,
                 }
             }
@@ -172,7 +163,7 @@ impl<'j> Scanner<'j> {
             // to `"` or `\`, borrows in its subtraction; `!word` keeps the bytes below
             // 0x80 (the high bit of `word ^ b` is `word`'s for ASCII `b`). A borrow only
             // reaches bytes above a match, so the lowest bit set is the first match.
-            if let Some(chunk) = self.bytes.get(self.pos..)?.first_chunk::<8>() {
+            if let Some(chunk) = self.bytes().get(self.pos..)?.first_chunk::<8>() {
                 let word = u64::from_le_bytes(*chunk);
                 let control = word.wrapping_sub(ONES * 0x20);
                 let quote = (word ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
@@ -203,7 +194,7 @@ impl<'j> Scanner<'j> {
         match self.next()? {
             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(()),
             b'u' => {
-                let hex = self.bytes.get(self.pos..self.pos + 4)?;
+                let hex = self.bytes().get(self.pos..self.pos + 4)?;
                 self.pos += 4;
                 hex.iter().all(u8::is_ascii_hexdigit).then_some(())
             }
@@ -253,7 +244,7 @@ impl<'j> Scanner<'j> {
         match self.next()? {
             b'"' => self.skip_string().map(drop),
             b'{' => self.members(|s, _| s.skip_value()),
-            b'[' => self.elements(Self::skip_value),
+            b'[' => self.items(b']', Self::skip_value),
             b'n' => self.literal(b"ull"),
             b't' => self.literal(b"rue"),
             b'f' => self.literal(b"alse"),
@@ -340,7 +331,7 @@ impl<'j> Scanner<'j> {
         let keep = seed.keeps_items();
         let mut items = Vec::new();
         let mut count = 0;
-        self.elements(|s| {
+        self.items(b']', |s| {
             s.expect(b'"')?;
             // Decoded even when not kept: a lone surrogate rejects the event.
             let item = match s.string()? {

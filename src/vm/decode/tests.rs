@@ -58,19 +58,16 @@ fn reads_few() -> Plan {
     )
 }
 
-/// xorshift64*: deterministic, so a failure names the seed that reproduces it.
-struct Rng(u64);
+/// Seeded, so a failure names the seed that reproduces it.
+struct Rng(fastrand::Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    fn new(seed: u64) -> Rng {
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.usize(..n)
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -78,7 +75,7 @@ impl Rng {
     }
 
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.0.u64(..100) < percent
     }
 }
 
@@ -312,7 +309,7 @@ struct Counts {
 fn compare(plan: &Plan, count: u64, make: impl Fn(&mut Rng) -> String) -> Counts {
     let (mut accepted, mut accepted_fast) = (0, 0);
     for seed in 1..=count {
-        let json = make(&mut Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        let json = make(&mut Rng::new(seed));
         let by_serde = decode_with_serde(plan, &json);
         assert_eq!(
             decode_event(plan, &json),
